@@ -1,0 +1,579 @@
+"""One entry point, :func:`fit`, for every inference method, and one result type."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from hierdash.data import (
+    PaddedData,
+    SufficientStats,
+    World,
+    capacity_for,
+    pad,
+    simulate,
+    sufficient_stats,
+)
+from hierdash.exact import ExactPosterior, exact_posterior
+from hierdash.model import NUTPIE_CACHE, build_model, centering_weights, model_data, model_key
+from hierdash.pooling import NoPooling, complete_pooling, no_pooling, pooling_errors
+from hierdash.scenario import Scenario
+
+__all__ = ["fit", "FitResult", "Diagnostics", "FitStopped", "Progress", "prepare", "Prepared"]
+
+# progress(stage, fraction or None, message): stages are simulate, compile, sample,
+# summarise. fraction is the share of the stage done, when known.
+Progress = Callable[[str, float | None, str], None]
+
+RHAT_LIMIT = 1.01
+ESS_LIMIT = 400
+CI_PROB = 0.94
+
+
+class FitStopped(RuntimeError):
+    """A fit was stopped by the user or ran past its time budget."""
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """How far a fit can be trusted.
+
+    ``max_rhat``, ``min_ess_bulk`` and ``min_ess_tail`` cover the parent and real
+    tasks' child weights (and the scales); they are ``None`` for methods that draw
+    independent samples (``exact``, the ADVI methods). ``elbo`` is the ELBO per
+    iteration for the ADVI methods and ``converged`` their verdict.
+    """
+
+    max_rhat: float | None = None
+    min_ess_bulk: float | None = None
+    min_ess_tail: float | None = None
+    divergences: int = 0
+    elbo: np.ndarray | None = None
+    converged: bool | None = None
+    convergence_message: str = ""
+    centered_tasks: tuple[int, ...] = ()
+
+    def warnings(self) -> list[str]:
+        """Plain-words warnings, each with what to try."""
+        out = []
+        if self.divergences:
+            out.append(
+                f"{self.divergences} divergent transitions: the sampler met curvature it "
+                "could not follow (often the funnel between the child spread and the "
+                "weights of tasks with little data). Try the other parameterization, "
+                "auto, or more tuning."
+            )
+        if self.max_rhat is not None and self.max_rhat > RHAT_LIMIT:
+            out.append(
+                f"R-hat up to {self.max_rhat:.3f} (above {RHAT_LIMIT}): the chains disagree. "
+                "Draw more (draws, tune) or try another parameterization."
+            )
+        ess = [e for e in (self.min_ess_bulk, self.min_ess_tail) if e is not None]
+        if ess and min(ess) < ESS_LIMIT:
+            out.append(
+                f"Effective sample size as low as {min(ess):.0f} (below {ESS_LIMIT}): "
+                "intervals are rough. Draw more or use more chains."
+            )
+        if self.converged is False:
+            out.append(self.convergence_message)
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class FitResult:
+    """Everything a fit produced.
+
+    Attributes
+    ----------
+    posterior : xarray.DataTree
+        ArviZ DataTree with a ``posterior`` group: ``parent`` (feature), ``child``
+        (task, feature), ``noise`` and, when learned, ``spread``.
+    weights : pandas.DataFrame
+        The tidy table, one row per weight (see :func:`tidy_weights`).
+    errors : dict
+        RMSE against the true child weights of no, complete and partial pooling.
+    exact : ExactPosterior
+        The closed-form posterior, the reference every method is checked against.
+    """
+
+    scenario: Scenario
+    world: World
+    padded: PaddedData
+    posterior: object
+    diagnostics: Diagnostics
+    weights: pd.DataFrame
+    scales: pd.DataFrame
+    errors: dict[str, float]
+    no_pool: NoPooling
+    exact: ExactPosterior
+    compile_s: float
+    sample_s: float
+    total_s: float
+    notes: tuple[str, ...] = field(default=())
+
+    def warnings(self) -> list[str]:
+        """Everything the user should know, in plain words."""
+        return self.diagnostics.warnings() + [r for r in self.no_pool.reason if r] + list(
+            self.notes
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """The cheap, deterministic part of a fit: data, padding, statistics, exact."""
+
+    world: World
+    padded: PaddedData
+    stats: SufficientStats
+    exact: ExactPosterior
+    no_pool: NoPooling
+    complete: np.ndarray
+
+
+def prepare(scenario: Scenario) -> Prepared:
+    """Simulate, pad to the capacity bucket, and compute the closed-form pieces."""
+    world = simulate(scenario)
+    capacity = capacity_for(scenario.n_tasks, int(max(scenario.samples)))
+    padded = pad(world, mode=scenario.padding, capacity=capacity)
+    stats = sufficient_stats(padded)
+    exact = exact_posterior(
+        stats,
+        prior_parent_mean=scenario.prior_parent_mean,
+        prior_parent_scale=scenario.prior_parent_scale,
+        prior_spread_scale=scenario.prior_spread_scale,
+        prior_noise_scale=scenario.prior_noise_scale,
+        fixed_spread=None if scenario.learn_spread else scenario.child_spread,
+    )
+    # No pooling always uses the real rows: it is the per-task estimate the
+    # hierarchical model is compared with, whatever the padding mode.
+    real = sufficient_stats(pad(world, mode="masked"))
+    return Prepared(world, padded, stats, exact, no_pooling(real), complete_pooling(real))
+
+
+def fit(
+    scenario: Scenario,
+    *,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    time_budget: float | None = None,
+) -> FitResult:
+    """Simulate ``scenario``'s world and fit it with ``scenario.method``.
+
+    Parameters
+    ----------
+    scenario
+        What to simulate and how to fit it.
+    progress
+        Called as ``progress(stage, fraction, message)`` through the stages
+        ``simulate``, ``compile``, ``sample``, ``summarise``.
+    should_stop
+        Polled while sampling; when it returns true the fit stops and
+        :class:`FitStopped` is raised.
+    time_budget
+        Seconds of sampling after which the fit stops with :class:`FitStopped`.
+
+    Returns
+    -------
+    FitResult
+    """
+    report = progress or (lambda stage, fraction, message: None)
+    stopper = _Stopper(should_stop, time_budget)
+    start = time.perf_counter()
+    report("simulate", None, "Simulating the world and padding the data")
+    prep = prepare(scenario)
+    runner = _RUNNERS[scenario.method]
+    posterior, diag, compile_s, sample_s = runner(scenario, prep, report, stopper)
+    report("summarise", None, "Summarising the posterior")
+    weights, scales = summarise(scenario, prep, posterior)
+    partial = posterior_mean(posterior, "child")
+    errors = pooling_errors(
+        prep.world.child, no_pool=prep.no_pool, complete=prep.complete, partial=partial
+    )
+    return FitResult(
+        scenario=scenario,
+        world=prep.world,
+        padded=prep.padded,
+        posterior=posterior,
+        diagnostics=diag,
+        weights=weights,
+        scales=scales,
+        errors=errors,
+        no_pool=prep.no_pool,
+        exact=prep.exact,
+        compile_s=compile_s,
+        sample_s=sample_s,
+        total_s=time.perf_counter() - start,
+    )
+
+
+class _Stopper:
+    def __init__(self, should_stop, time_budget):
+        self.should_stop = should_stop
+        self.time_budget = time_budget
+        self.started = None
+
+    def start(self):
+        self.started = time.perf_counter()
+
+    def check(self) -> str | None:
+        """The reason to stop now, or None."""
+        if self.should_stop is not None and self.should_stop():
+            return "The fit was stopped."
+        if self.time_budget is not None and self.started is not None:
+            if time.perf_counter() - self.started > self.time_budget:
+                return (
+                    f"The fit ran past its time budget of {self.time_budget:g} s and was "
+                    "stopped. Try fewer draws, fewer tasks or the exact method."
+                )
+        return None
+
+
+# ---------------------------------------------------------------------------
+# Runners: (scenario, prepared, report, stopper) -> (posterior, diagnostics,
+# compile seconds, sample seconds)
+# ---------------------------------------------------------------------------
+def _centering(scenario: Scenario, prep: Prepared) -> np.ndarray:
+    spread = prep.exact.spread_mean if scenario.learn_spread else scenario.child_spread
+    return centering_weights(
+        scenario,
+        prep.stats,
+        prep.padded.capacity[0],
+        noise_estimate=max(prep.exact.noise_mean, 1e-6),
+        spread_estimate=max(spread, 1e-6),
+    )
+
+
+def _run_nutpie(scenario, prep, report, stopper):
+    import nutpie
+
+    centered = _centering(scenario, prep)
+    key = model_key(scenario, prep.padded)
+    data = model_data(scenario, prep.padded, centered)
+    compiled, compile_s = NUTPIE_CACHE.get(
+        key, data, on_compile=lambda: report("compile", None, "Compiling the model (once per shape)")
+    )
+    total = scenario.chains * (scenario.draws + scenario.tune)
+    report("sample", 0.0, "Sampling with NUTS (nutpie)")
+    stopper.start()
+    t0 = time.perf_counter()
+    sampler = nutpie.sample(
+        compiled,
+        draws=scenario.draws,
+        tune=scenario.tune,
+        chains=scenario.chains,
+        cores=1,
+        seed=scenario.seed,
+        target_accept=scenario.target_accept,
+        progress_bar=False,
+        save_warmup=False,
+        blocking=False,
+    )
+    done = 0
+    while not sampler.is_finished:
+        reason = stopper.check()
+        if reason:
+            sampler.cancel()
+            raise FitStopped(reason)
+        try:
+            trace = sampler.inspect()
+            done = int(trace.posterior.sizes.get("draw", 0)) * scenario.chains
+            done += scenario.tune * scenario.chains if done else 0
+        except Exception:  # inspecting is best effort: progress only
+            pass
+        report("sample", min(done / total, 1.0), "Sampling with NUTS (nutpie)")
+        time.sleep(0.05)
+    trace = sampler.wait()
+    sample_s = time.perf_counter() - t0
+    report("sample", 1.0, "Sampling done")
+    posterior = _trim(trace, scenario)
+    diag = _mcmc_diagnostics(posterior, int(trace.sample_stats["diverging"].sum()), centered, scenario)
+    return posterior, diag, compile_s, sample_s
+
+
+def _run_pymc_nuts(scenario, prep, report, stopper):
+    import pymc as pm
+
+    centered = _centering(scenario, prep)
+    model = build_model(model_key(scenario, prep.padded), model_data(scenario, prep.padded, centered))
+    total = scenario.chains * (scenario.draws + scenario.tune)
+    state = {"done": 0, "first": None}
+
+    def callback(trace, draw):
+        if state["first"] is None:
+            state["first"] = time.perf_counter()
+        state["done"] += 1
+        if state["done"] % 50 == 0:
+            report("sample", state["done"] / total, "Sampling with PyMC's NUTS")
+            reason = stopper.check()
+            if reason:
+                state["stopped"] = reason
+                raise KeyboardInterrupt
+
+    report("compile", None, "Compiling PyMC's sampler")
+    stopper.start()
+    t0 = time.perf_counter()
+    with model, _quiet():
+        trace = pm.sample(
+            draws=scenario.draws,
+            tune=scenario.tune,
+            chains=scenario.chains,
+            cores=1,  # no fork-based multiprocessing: this also runs inside the server
+            random_seed=scenario.seed,
+            target_accept=scenario.target_accept,
+            nuts_sampler="pymc",
+            progressbar=False,
+            callback=callback,
+            compute_convergence_checks=False,
+            var_names=["parent", "child", "noise"] + (["spread"] if scenario.learn_spread else []),
+        )
+    if "stopped" in state:
+        raise FitStopped(state["stopped"])
+    end = time.perf_counter()
+    first = state["first"] or end
+    report("sample", 1.0, "Sampling done")
+    posterior = _trim(trace, scenario)
+    divergences = int(trace.sample_stats["diverging"].sum())
+    diag = _mcmc_diagnostics(posterior, divergences, centered, scenario)
+    # Time to the first draw is compilation and set-up; the rest is sampling.
+    return posterior, diag, first - t0, end - first
+
+
+def _run_advi(scenario, prep, report, stopper):
+    import pymc as pm
+
+    method = "advi" if scenario.method == "advi" else "fullrank_advi"
+    # ADVI ignores parameterization: VI has no funnel to escape, use non-centered.
+    centered = np.zeros(prep.padded.capacity[0])
+    model = build_model(model_key(scenario, prep.padded), model_data(scenario, prep.padded, centered))
+    n = scenario.advi_iterations
+    state: dict = {"first": None}
+
+    def callback(approx, losses, i):
+        if state["first"] is None:
+            state["first"] = time.perf_counter()
+        if i % 500 == 0:
+            report("sample", i / n, f"Optimising the ELBO ({method})")
+            reason = stopper.check()
+            if reason:
+                state["stopped"] = reason
+                raise KeyboardInterrupt
+
+    report("compile", None, "Compiling the variational objective")
+    stopper.start()
+    t0 = time.perf_counter()
+    with model, _quiet():
+        approx = pm.fit(
+            n=n,
+            method=method,
+            random_seed=scenario.seed,
+            obj_optimizer=pm.adam(learning_rate=scenario.advi_learning_rate),
+            callbacks=[callback],
+            progressbar=False,
+        )
+        if "stopped" in state:
+            raise FitStopped(state["stopped"])
+        trace = approx.sample(
+            scenario.draws * scenario.chains, random_seed=scenario.seed, return_inferencedata=True
+        )
+    end = time.perf_counter()
+    first = state["first"] or end
+    report("sample", 1.0, "Optimisation done")
+    posterior = _trim(trace, scenario)
+    elbo = -np.asarray(approx.hist, dtype=float)
+    converged, message = elbo_converged(elbo)
+    diag = Diagnostics(elbo=elbo, converged=converged, convergence_message=message)
+    return posterior, diag, first - t0, end - first
+
+
+def elbo_converged(elbo: np.ndarray, *, window_share: float = 0.1) -> tuple[bool, str]:
+    """Has the ELBO stopped improving?
+
+    Compares the median ELBO of the last ``window_share`` of iterations with the
+    window before it. The fit has converged when the improvement is within the noise
+    the ELBO's own scatter allows for a median of that many iterations (3 standard
+    errors, with an allowance for autocorrelation), or below 0.01 % of its size.
+
+    Returns
+    -------
+    converged, message
+    """
+    elbo = np.asarray(elbo, dtype=float)
+    elbo = elbo[np.isfinite(elbo)]
+    if len(elbo) < 200:
+        return False, "The ELBO has too few iterations to judge convergence."
+    w = max(int(len(elbo) * window_share), 100)
+    last, before = elbo[-w:], elbo[-2 * w : -w]
+    gain = np.median(last) - np.median(before)
+    scatter = 1.4826 * np.median(np.abs(last - np.median(last)))
+    # Adam's iterates are autocorrelated: count one independent value per 50 steps.
+    tolerance = 3 * scatter * np.sqrt(2.0 / max(w / 50, 1)) + 1e-4 * abs(np.median(last))
+    if gain > tolerance:
+        return False, (
+            f"ADVI has not converged: the ELBO still rose by {gain:.3g} over the last "
+            f"{w} of {len(elbo)} iterations (noise allows {tolerance:.3g}). Its estimates "
+            "are not to be trusted: give it more iterations or a larger learning rate."
+        )
+    return True, f"The ELBO is flat over the last {w} iterations: converged."
+
+
+def _run_exact(scenario, prep, report, stopper):
+    import arviz as az
+
+    report("sample", 0.0, "Drawing from the closed-form posterior")
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(scenario.seed)
+    draws = prep.exact.sample(scenario.draws, scenario.chains, rng)
+    posterior = az.from_dict(
+        {"posterior": draws},
+        dims={"parent": ["feature"], "child": ["task", "feature"]},
+        coords={"task": np.arange(scenario.n_tasks), "feature": np.arange(scenario.n_features)},
+    )
+    report("sample", 1.0, "Done")
+    return posterior, Diagnostics(), 0.0, time.perf_counter() - t0
+
+
+_RUNNERS = {
+    "nuts": _run_nutpie,
+    "pymc_nuts": _run_pymc_nuts,
+    "advi": _run_advi,
+    "fullrank_advi": _run_advi,
+    "exact": _run_exact,
+}
+
+
+class _quiet:
+    """Silence PyMC's and PyTensor's chatter inside a fit (the UI shows progress)."""
+
+    def __enter__(self):
+        self._levels = {}
+        for name in ("pymc", "pytensor"):
+            logger = logging.getLogger(name)
+            self._levels[name] = logger.level
+            logger.setLevel(logging.ERROR)
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
+        warnings.simplefilter("ignore")
+        return self
+
+    def __exit__(self, *exc):
+        self._warnings.__exit__(*exc)
+        for name, level in self._levels.items():
+            logging.getLogger(name).setLevel(level)
+        return False
+
+
+def _trim(trace, scenario: Scenario):
+    """Keep the posterior group of the real tasks only (drop capacity padding)."""
+    import xarray as xr
+
+    post = trace["posterior"].to_dataset()
+    keep = [v for v in ("parent", "child", "noise", "spread") if v in post]
+    post = post[keep].isel(task=slice(0, scenario.n_tasks))
+    post = post.assign_coords(
+        task=np.arange(scenario.n_tasks), feature=np.arange(scenario.n_features)
+    )
+    return xr.DataTree.from_dict({"posterior": post})
+
+
+def _mcmc_diagnostics(posterior, divergences, centered, scenario) -> Diagnostics:
+    import arviz as az
+
+    rhat = az.rhat(posterior)
+    ess_bulk = az.ess(posterior, method="bulk")
+    ess_tail = az.ess(posterior, method="tail")
+
+    def extreme(tree, fn):
+        ds = tree["posterior"].to_dataset() if hasattr(tree, "children") else tree
+        return float(fn([fn(ds[v].values) for v in ds.data_vars]))
+
+    return Diagnostics(
+        max_rhat=extreme(rhat, np.nanmax) if scenario.chains > 1 else None,
+        min_ess_bulk=extreme(ess_bulk, np.nanmin),
+        min_ess_tail=extreme(ess_tail, np.nanmin),
+        divergences=divergences,
+        centered_tasks=tuple(int(t) for t in np.flatnonzero(centered[: scenario.n_tasks])),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Tidy tables
+# ---------------------------------------------------------------------------
+def draws_of(posterior, name: str) -> np.ndarray:
+    """Draws of one variable with chains and draws stacked first: (samples, ...)."""
+    values = posterior["posterior"][name].values
+    return values.reshape((-1,) + values.shape[2:])
+
+
+def posterior_mean(posterior, name: str) -> np.ndarray:
+    return draws_of(posterior, name).mean(axis=0)
+
+
+def summarise(
+    scenario: Scenario, prep: Prepared, posterior
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The tidy weights table and the table of scales (noise, spread)."""
+    lo, hi = (1 - CI_PROB) / 2, 1 - (1 - CI_PROB) / 2
+    parent = draws_of(posterior, "parent")
+    child = draws_of(posterior, "child")
+    k, t = scenario.n_features, scenario.n_tasks
+    parent_mean = parent.mean(axis=0)
+    child_mean = child.mean(axis=0)
+    no_pool = prep.no_pool.estimate
+
+    def block(d, level, task, n, true, exact_mean, exact_sd, no_pool_est, pull_to):
+        mean = d.mean(axis=0)
+        qlo, qhi = np.quantile(d, [lo, hi], axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shrink = (no_pool_est - mean) / (no_pool_est - pull_to)
+        return pd.DataFrame(
+            {
+                "level": level,
+                "task": task,
+                "feature": np.arange(k),
+                "n": n,
+                "true": true,
+                "mean": mean,
+                "sd": d.std(axis=0, ddof=1),
+                "ci_low": qlo,
+                "ci_high": qhi,
+                "exact_mean": exact_mean,
+                "exact_sd": exact_sd,
+                "no_pooling": no_pool_est,
+                "complete_pooling": prep.complete,
+                "parent_mean": parent_mean,
+                "shrinkage": shrink,
+            }
+        )
+
+    nan = np.full(k, np.nan)
+    blocks = [
+        block(parent, "parent", -1, scenario.total_rows, prep.world.parent,
+              prep.exact.parent_mean, prep.exact.parent_sd, nan, nan)
+    ]
+    for task in range(t):
+        blocks.append(
+            block(child[:, task], "child", task, scenario.samples[task], prep.world.child[task],
+                  prep.exact.child_mean[task], prep.exact.child_sd[task], no_pool[task],
+                  parent_mean)
+        )
+    weights = pd.concat(blocks, ignore_index=True)
+    weights["z_vs_exact"] = (weights["mean"] - weights["exact_mean"]) / weights["exact_sd"]
+
+    rows = []
+    scales = [("noise", scenario.noise_sd, prep.exact.noise_mean, prep.exact.noise_sd)]
+    if scenario.learn_spread:
+        scales.append(("spread", scenario.child_spread, prep.exact.spread_mean, prep.exact.spread_sd))
+    for name, true, exact_mean, exact_sd in scales:
+        d = draws_of(posterior, name)
+        qlo, qhi = np.quantile(d, [lo, hi])
+        rows.append(
+            {"name": name, "true": true, "mean": d.mean(), "sd": d.std(ddof=1),
+             "ci_low": qlo, "ci_high": qhi, "exact_mean": exact_mean, "exact_sd": exact_sd}
+        )
+    return weights, pd.DataFrame(rows)

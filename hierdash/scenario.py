@@ -1,0 +1,402 @@
+"""The scenario: one frozen, validated description of a world and of how to fit it.
+
+Every input path (the app's controls, the URL's query string, the command line) ends
+here: :func:`scenario_from_mapping` turns loose strings into a :class:`Scenario` or a
+:class:`ScenarioError` that names the field, the value and the allowed range.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
+
+Method = Literal["nuts", "pymc_nuts", "advi", "fullrank_advi", "exact"]
+Parameterization = Literal["auto", "centered", "noncentered"]
+Padding = Literal["masked", "naive"]
+
+METHODS: tuple[str, ...] = get_args(Method)
+PARAMETERIZATIONS: tuple[str, ...] = get_args(Parameterization)
+PADDINGS: tuple[str, ...] = get_args(Padding)
+
+MAX_TASKS = 50
+MAX_SAMPLES_PER_TASK = 1000
+MAX_TOTAL_ROWS = 20_000
+MAX_SEED = 2**32 - 1
+
+
+class ScenarioError(ValueError):
+    """A scenario field is out of its allowed range or of the wrong kind."""
+
+    def __init__(self, field_name: str, value: Any, allowed: str):
+        self.field = field_name
+        self.value = value
+        self.allowed = allowed
+        shown = repr(value)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        super().__init__(f"{field_name} = {shown} is not allowed: {allowed}")
+
+
+@dataclass(frozen=True)
+class Bound:
+    """Allowed range of one numeric field (inclusive)."""
+
+    low: float
+    high: float
+    integer: bool = False
+
+    def describe(self) -> str:
+        kind = "a whole number" if self.integer else "a number"
+        return f"must be {kind} from {_fmt(self.low)} to {_fmt(self.high)}"
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(x)
+
+
+# One table of bounds: the single source for validation, the app's widgets and the CLI.
+BOUNDS: dict[str, Bound] = {
+    "parent_mean": Bound(-100.0, 100.0),
+    "parent_scale": Bound(0.0, 50.0),
+    "child_spread": Bound(0.01, 20.0),
+    "noise_sd": Bound(0.01, 100.0),
+    "n_features": Bound(1, 8, integer=True),
+    "x_mean": Bound(-100.0, 100.0),
+    "x_sd": Bound(0.01, 100.0),
+    "seed": Bound(0, MAX_SEED, integer=True),
+    "draws": Bound(100, 5000, integer=True),
+    "tune": Bound(100, 5000, integer=True),
+    "chains": Bound(1, 4, integer=True),
+    "target_accept": Bound(0.6, 0.999),
+    "advi_iterations": Bound(1000, 200_000, integer=True),
+    "advi_learning_rate": Bound(1e-4, 0.5),
+    "prior_parent_mean": Bound(-100.0, 100.0),
+    "prior_parent_scale": Bound(0.01, 1000.0),
+    "prior_spread_scale": Bound(0.01, 1000.0),
+    "prior_noise_scale": Bound(0.01, 1000.0),
+}
+CHOICES: dict[str, tuple[str, ...]] = {
+    "method": METHODS,
+    "parameterization": PARAMETERIZATIONS,
+    "padding": PADDINGS,
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A world to simulate and the way to fit it.
+
+    Frozen and hashable, so it serves as a cache key and as the content of a URL.
+
+    Parameters
+    ----------
+    parent_mean, parent_scale
+        The true parent weights are drawn ``Normal(parent_mean, parent_scale)`` per
+        feature.
+    child_spread
+        Standard deviation of each task's weights around the parent.
+    noise_sd
+        Standard deviation of the noise on ``y``.
+    n_features
+        Number of features (weights per task).
+    samples
+        Sample count per task; its length is the number of tasks. Zero is allowed.
+    x_mean, x_sd
+        Features are drawn ``Normal(x_mean, x_sd)``.
+    seed
+        Seed of the simulation and of the sampler.
+    method
+        Inference method.
+    draws, tune, chains, target_accept
+        Sampler settings (NUTS methods); ``draws`` is also the number of draws taken
+        from the variational and exact posteriors.
+    advi_iterations, advi_learning_rate
+        Variational settings (Adam optimizer).
+    parameterization
+        ``centered``, ``noncentered`` or ``auto`` (per task, by how well its data
+        inform its weights).
+    padding
+        ``masked`` keeps padded rows out of the likelihood; ``naive`` lets them in
+        with ``y = 0`` (to show the bias that causes).
+    learn_spread
+        Learn the child spread (default) or fix it at its true value.
+    prior_parent_mean, prior_parent_scale, prior_spread_scale, prior_noise_scale
+        Priors: parent ``Normal(mean, scale)``, spread and noise ``HalfNormal(scale)``.
+    """
+
+    parent_mean: float = 10.0
+    parent_scale: float = 3.0
+    child_spread: float = 1.0
+    noise_sd: float = 1.0
+    n_features: int = 4
+    samples: tuple[int, ...] = (100, 80)
+    x_mean: float = 3.0
+    x_sd: float = 4.0
+    seed: int = 42
+    method: Method = "nuts"
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 2
+    target_accept: float = 0.9
+    advi_iterations: int = 30_000
+    advi_learning_rate: float = 0.01
+    parameterization: Parameterization = "auto"
+    padding: Padding = "masked"
+    learn_spread: bool = True
+    prior_parent_mean: float = 0.0
+    prior_parent_scale: float = 10.0
+    prior_spread_scale: float = 5.0
+    prior_noise_scale: float = 5.0
+    _checked: bool = field(default=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Normalise first (so 3.0 tasks or numpy ints compare equal), then check.
+        for name, bound in BOUNDS.items():
+            object.__setattr__(self, name, _check_number(name, getattr(self, name), bound))
+        for name, choices in CHOICES.items():
+            value = getattr(self, name)
+            if value not in choices:
+                raise ScenarioError(name, value, f"must be one of {', '.join(choices)}")
+        if not isinstance(self.learn_spread, bool):
+            raise ScenarioError("learn_spread", self.learn_spread, "must be true or false")
+        object.__setattr__(self, "samples", _check_samples(self.samples))
+
+    @property
+    def n_tasks(self) -> int:
+        """Number of tasks (the length of ``samples``)."""
+        return len(self.samples)
+
+    @property
+    def total_rows(self) -> int:
+        """Number of real rows over all tasks."""
+        return sum(self.samples)
+
+    def replace(self, **changes: Any) -> Scenario:
+        """Return a validated copy with ``changes`` applied."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as plain JSON-ready values (``samples`` as a list)."""
+        out = {f.name: getattr(self, f.name) for f in fields_of()}
+        out["samples"] = list(self.samples)
+        return out
+
+    def to_query(self) -> dict[str, str]:
+        """Every field as strings, for a URL's query parameters."""
+        out = {}
+        for name, value in self.to_dict().items():
+            if name == "samples":
+                out[name] = ",".join(str(n) for n in value)
+            elif isinstance(value, bool):
+                out[name] = "true" if value else "false"
+            else:
+                out[name] = str(value)
+        return out
+
+
+def fields_of() -> list[dataclasses.Field]:
+    """The public fields of :class:`Scenario`, in order."""
+    return [f for f in dataclasses.fields(Scenario) if not f.name.startswith("_")]
+
+
+FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields_of())
+
+
+def _check_number(name: str, value: Any, bound: Bound) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        # numpy scalars are not int/float subclasses in all cases; accept them via item()
+        item = getattr(value, "item", None)
+        if item is None or isinstance(value, bool):
+            raise ScenarioError(name, value, bound.describe())
+        value = item()
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ScenarioError(name, value, bound.describe())
+    if not math.isfinite(value):
+        raise ScenarioError(name, value, bound.describe())
+    if bound.integer:
+        if not float(value).is_integer():
+            raise ScenarioError(name, value, bound.describe())
+        value = int(value)
+    else:
+        value = float(value)
+    if not bound.low <= value <= bound.high:
+        raise ScenarioError(name, value, bound.describe())
+    return value
+
+
+SAMPLES_RULE = (
+    f"must be 1 to {MAX_TASKS} whole numbers from 0 to {MAX_SAMPLES_PER_TASK}, "
+    f"at most {MAX_TOTAL_ROWS} rows in all"
+)
+
+
+def _check_samples(samples: Any) -> tuple[int, ...]:
+    if isinstance(samples, (str, bytes)) or not hasattr(samples, "__iter__"):
+        raise ScenarioError("samples", samples, SAMPLES_RULE)
+    items = list(samples)
+    if not 1 <= len(items) <= MAX_TASKS:
+        raise ScenarioError("samples", samples, SAMPLES_RULE)
+    counts = []
+    for n in items:
+        try:
+            counts.append(_check_number("samples", n, Bound(0, MAX_SAMPLES_PER_TASK, True)))
+        except ScenarioError:
+            raise ScenarioError("samples", samples, SAMPLES_RULE) from None
+    if sum(counts) > MAX_TOTAL_ROWS:
+        raise ScenarioError("samples", samples, SAMPLES_RULE)
+    return tuple(counts)
+
+
+# ---------------------------------------------------------------------------
+# From loose strings (URL query, command line)
+# ---------------------------------------------------------------------------
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+MAX_TEXT = 2000
+
+
+def parse_field(name: str, text: Any) -> Any:
+    """Parse one field's value from text; raise :class:`ScenarioError` if it can't be.
+
+    Parameters
+    ----------
+    name
+        A field of :class:`Scenario`.
+    text
+        The raw value (usually a string; a list takes its last element, as a repeated
+        query key does).
+    """
+    if name not in FIELD_NAMES:
+        raise ScenarioError(name, text, f"is not a setting; known: {', '.join(FIELD_NAMES)}")
+    if isinstance(text, (list, tuple)) and name != "samples":
+        if not text:
+            raise ScenarioError(name, text, "needs a value")
+        text = text[-1]
+    if not isinstance(text, str):
+        return text
+    text = text.strip()
+    if len(text) > MAX_TEXT:
+        raise ScenarioError(name, text, f"is longer than {MAX_TEXT} characters")
+    if name in BOUNDS:
+        bound = BOUNDS[name]
+        try:
+            value = float(text)
+        except ValueError:
+            raise ScenarioError(name, text, bound.describe()) from None
+        return _check_number(name, value, bound)
+    if name in CHOICES:
+        value = text.lower()
+        if value not in CHOICES[name]:
+            raise ScenarioError(name, text, f"must be one of {', '.join(CHOICES[name])}")
+        return value
+    if name == "learn_spread":
+        value = text.lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise ScenarioError(name, text, "must be true or false")
+    if name == "samples":
+        return parse_samples(text)
+    raise AssertionError(name)  # every field is handled above
+
+
+def parse_samples(text: str, n_tasks: int | None = None) -> tuple[int, ...]:
+    """Parse ``"100,80,5"`` (or one number for all ``n_tasks``) into counts."""
+    if len(text) > MAX_TEXT:
+        raise ScenarioError("samples", text, f"is longer than {MAX_TEXT} characters")
+    parts = [p.strip() for p in text.replace(";", ",").split(",")]
+    if parts == [""]:
+        raise ScenarioError("samples", text, SAMPLES_RULE)
+    counts = []
+    for part in parts:
+        try:
+            value = float(part)
+        except ValueError:
+            raise ScenarioError("samples", text, SAMPLES_RULE) from None
+        if not math.isfinite(value) or not value.is_integer():
+            raise ScenarioError("samples", text, SAMPLES_RULE)
+        counts.append(int(value))
+    if n_tasks is not None:
+        if len(counts) == 1:
+            counts = counts * n_tasks
+        elif len(counts) != n_tasks:
+            raise ScenarioError(
+                "samples", text, f"gives {len(counts)} counts for {n_tasks} tasks"
+            )
+    return _check_samples(counts)
+
+
+def scenario_from_mapping(
+    values: Mapping[str, Any], *, base: Scenario | None = None, strict: bool = True
+) -> tuple[Scenario, list[ScenarioError]]:
+    """Build a scenario from loose values (query parameters, form fields).
+
+    Parameters
+    ----------
+    values
+        Field name to raw value. ``tasks`` is accepted as the number of tasks, with
+        ``samples`` one count for all or one per task.
+    base
+        Scenario whose fields fill what ``values`` leaves out (default: defaults).
+    strict
+        If true, the first problem raises :class:`ScenarioError`. If false, each bad
+        or unknown value is skipped (the base's value stays) and reported.
+
+    Returns
+    -------
+    scenario, problems
+        The scenario and the list of problems found (empty when ``strict``).
+    """
+    base = base or Scenario()
+    problems: list[ScenarioError] = []
+    changes: dict[str, Any] = {}
+
+    def fail(err: ScenarioError) -> None:
+        if strict:
+            raise err
+        problems.append(err)
+
+    raw_tasks = values.get("tasks")
+    n_tasks = None
+    if raw_tasks is not None:
+        try:
+            text = raw_tasks[-1] if isinstance(raw_tasks, (list, tuple)) else raw_tasks
+            n_tasks = _check_number(
+                "tasks", float(str(text).strip()[:MAX_TEXT]), Bound(1, MAX_TASKS, True)
+            )
+        except (ValueError, TypeError, IndexError) as err:
+            fail(err if isinstance(err, ScenarioError) else
+                 ScenarioError("tasks", raw_tasks, Bound(1, MAX_TASKS, True).describe()))
+
+    for name, raw in values.items():
+        if name == "tasks":
+            continue
+        try:
+            if name == "samples":
+                text = raw[-1] if isinstance(raw, (list, tuple)) and raw else raw
+                if isinstance(text, str):
+                    changes[name] = parse_samples(text, n_tasks)
+                else:
+                    changes[name] = _check_samples(text)
+            else:
+                changes[name] = parse_field(name, raw)
+        except ScenarioError as err:
+            fail(err)
+    if n_tasks is not None and "samples" not in changes:
+        counts = base.samples
+        changes["samples"] = tuple(counts[i] if i < len(counts) else counts[-1]
+                                   for i in range(n_tasks))
+    try:
+        return dataclasses.replace(base, **changes), problems
+    except ScenarioError as err:
+        # A combination can fail even when each value passed (e.g. total rows).
+        if strict:
+            raise
+        problems.append(err)
+        bad = err.field
+        changes.pop(bad, None)
+        return dataclasses.replace(base, **changes), problems
