@@ -77,25 +77,36 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
 
 
 class _TerminalProgress:
+    """Progress on stderr: one redrawn line on a terminal, a line per step elsewhere."""
+
     def __init__(self, stream):
         self.stream = stream
-        self.stage = None
+        self.tty = stream.isatty()
+        self.last = (None, -1)
         self.start = time.perf_counter()
 
     def __call__(self, stage, fraction, message):
+        step = -1 if fraction is None else int(fraction * 10)
+        if (stage, step) == self.last:
+            return
+        new_stage = stage != self.last[0]
+        self.last = (stage, step)
         elapsed = time.perf_counter() - self.start
         bar = ""
         if fraction is not None:
             filled = int(round(fraction * 30))
             bar = f" [{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%}"
-        end = "\n" if stage != self.stage and self.stage is not None else ""
-        self.stream.write(f"{end}\r{elapsed:6.1f}s {stage:<9} {message}{bar}   ")
+        line = f"{elapsed:6.1f}s {stage:<9} {message}{bar}"
+        if self.tty:
+            self.stream.write(("\n" if new_stage else "\r") + line + "   ")
+        else:
+            self.stream.write(line + "\n")
         self.stream.flush()
-        self.stage = stage
 
     def close(self):
-        self.stream.write("\n")
-        self.stream.flush()
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -262,38 +263,51 @@ def _run_nutpie(scenario, prep, report, stopper):
     report("sample", 0.0, "Sampling with NUTS (nutpie)")
     stopper.start()
     t0 = time.perf_counter()
+    latest: list = []  # written by nutpie's progress thread, read here
+
+    def on_progress(chains):
+        latest[:] = [sum(c.finished_draws for c in chains)]
+
     sampler = nutpie.sample(
         compiled,
         draws=scenario.draws,
         tune=scenario.tune,
         chains=scenario.chains,
-        cores=1,
+        cores=min(scenario.chains, os.cpu_count() or 1),  # threads, not processes
         seed=scenario.seed,
         target_accept=scenario.target_accept,
         progress_bar=False,
+        progress_callback=on_progress,
+        progress_rate=100,
         save_warmup=False,
         blocking=False,
     )
-    done = 0
-    while not sampler.is_finished:
-        reason = stopper.check()
-        if reason:
-            sampler.cancel()
-            raise FitStopped(reason)
-        try:
-            trace = sampler.inspect()
-            done = int(trace.posterior.sizes.get("draw", 0)) * scenario.chains
-            done += scenario.tune * scenario.chains if done else 0
-        except Exception:  # inspecting is best effort: progress only
-            pass
-        report("sample", min(done / total, 1.0), "Sampling with NUTS (nutpie)")
-        time.sleep(0.05)
+    try:
+        while not _finished(sampler):
+            reason = stopper.check()
+            if reason:
+                raise FitStopped(reason)
+            done = latest[0] if latest else 0
+            report("sample", min(done / total, 1.0), "Sampling with NUTS (nutpie)")
+            time.sleep(0.02)
+    except BaseException:
+        # Stop the sampler threads whatever ended us (a stop, a rerun of the page).
+        sampler.cancel()
+        raise
     trace = sampler.wait()
     sample_s = time.perf_counter() - t0
     report("sample", 1.0, "Sampling done")
     posterior = _trim(trace, scenario)
     diag = _mcmc_diagnostics(posterior, int(trace.sample_stats["diverging"].sum()), centered, scenario)
     return posterior, diag, compile_s, sample_s
+
+
+def _finished(sampler) -> bool:
+    # nutpie raises TimeoutError when its state lock is busy: that means "not yet".
+    try:
+        return sampler.is_finished
+    except TimeoutError:
+        return False
 
 
 def _run_pymc_nuts(scenario, prep, report, stopper):
@@ -483,14 +497,16 @@ def _trim(trace, scenario: Scenario):
 
 def _mcmc_diagnostics(posterior, divergences, centered, scenario) -> Diagnostics:
     import arviz as az
+    import xarray as xr
 
-    rhat = az.rhat(posterior)
-    ess_bulk = az.ess(posterior, method="bulk")
-    ess_tail = az.ess(posterior, method="tail")
+    draws = posterior["posterior"].to_dataset()
 
-    def extreme(tree, fn):
-        ds = tree["posterior"].to_dataset() if hasattr(tree, "children") else tree
-        return float(fn([fn(ds[v].values) for v in ds.data_vars]))
+    def extreme(stat: xr.Dataset, fn) -> float:
+        return float(fn([fn(stat[v].values) for v in stat.data_vars]))
+
+    rhat = az.rhat(draws)
+    ess_bulk = az.ess(draws, method="bulk")
+    ess_tail = az.ess(draws, method="tail")
 
     return Diagnostics(
         max_rhat=extreme(rhat, np.nanmax) if scenario.chains > 1 else None,
