@@ -140,7 +140,7 @@ class Scenario:
     draws: int = 1000
     tune: int = 1000
     chains: int = 2
-    target_accept: float = 0.9
+    target_accept: float = 0.95
     advi_iterations: int = 30_000
     advi_learning_rate: float = 0.01
     parameterization: Parameterization = "auto"
