@@ -442,19 +442,29 @@ def elbo_converged(elbo: np.ndarray, *, window_share: float = 0.1) -> tuple[bool
 
 
 def _run_exact(scenario, prep, report, stopper):
-    import arviz as az
-
     report("sample", 0.0, "Drawing from the closed-form posterior")
     t0 = time.perf_counter()
     rng = np.random.default_rng(scenario.seed)
     draws = prep.exact.sample(scenario.draws, scenario.chains, rng)
-    posterior = az.from_dict(
-        {"posterior": draws},
-        dims={"parent": ["feature"], "child": ["task", "feature"]},
-        coords={"task": np.arange(scenario.n_tasks), "feature": np.arange(scenario.n_features)},
-    )
+    posterior = _posterior_tree(draws, scenario)
     report("sample", 1.0, "Done")
     return posterior, Diagnostics(), 0.0, time.perf_counter() - t0
+
+
+def _posterior_tree(draws: dict[str, np.ndarray], scenario: Scenario):
+    """An ArviZ-style DataTree from arrays shaped (chain, draw, ...)."""
+    import xarray as xr
+
+    dims = {"parent": ("feature",), "child": ("task", "feature"), "noise": (), "spread": ()}
+    chains, n_draws = draws["parent"].shape[:2]
+    data = {name: (("chain", "draw") + dims[name], value) for name, value in draws.items()}
+    coords = {
+        "chain": np.arange(chains),
+        "draw": np.arange(n_draws),
+        "task": np.arange(scenario.n_tasks),
+        "feature": np.arange(scenario.n_features),
+    }
+    return xr.DataTree.from_dict({"posterior": xr.Dataset(data, coords=coords)})
 
 
 _RUNNERS = {
@@ -538,63 +548,59 @@ def posterior_mean(posterior, name: str) -> np.ndarray:
 def summarise(
     scenario: Scenario, prep: Prepared, posterior
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The tidy weights table and the table of scales (noise, spread)."""
+    """The tidy weights table and the table of scales (noise, spread).
+
+    One row per weight: ``level`` (parent or child), ``task`` (-1 for the parent),
+    ``feature``, ``n`` (the task's rows; all rows for the parent), ``true``, posterior
+    ``mean``, ``sd``, a ``CI_PROB`` equal-tailed interval ``ci_low``/``ci_high``,
+    the exact posterior's ``exact_mean``/``exact_sd``, the ``no_pooling`` and
+    ``complete_pooling`` estimates, the posterior ``parent_mean`` of that feature and
+    ``shrinkage``: the share of the way from the no-pooling estimate to the parent
+    that the partial-pooling estimate moved (0 = none, 1 = all the way).
+    """
     lo, hi = (1 - CI_PROB) / 2, 1 - (1 - CI_PROB) / 2
-    parent = draws_of(posterior, "parent")
-    child = draws_of(posterior, "child")
     k, t = scenario.n_features, scenario.n_tasks
-    parent_mean = parent.mean(axis=0)
-    child_mean = child.mean(axis=0)
-    no_pool = prep.no_pool.estimate
-
-    def block(d, level, task, n, true, exact_mean, exact_sd, no_pool_est, pull_to):
-        mean = d.mean(axis=0)
-        qlo, qhi = np.quantile(d, [lo, hi], axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            shrink = (no_pool_est - mean) / (no_pool_est - pull_to)
-        return pd.DataFrame(
-            {
-                "level": level,
-                "task": task,
-                "feature": np.arange(k),
-                "n": n,
-                "true": true,
-                "mean": mean,
-                "sd": d.std(axis=0, ddof=1),
-                "ci_low": qlo,
-                "ci_high": qhi,
-                "exact_mean": exact_mean,
-                "exact_sd": exact_sd,
-                "no_pooling": no_pool_est,
-                "complete_pooling": prep.complete,
-                "parent_mean": parent_mean,
-                "shrinkage": shrink,
-            }
-        )
-
-    nan = np.full(k, np.nan)
-    blocks = [
-        block(parent, "parent", -1, scenario.total_rows, prep.world.parent,
-              prep.exact.parent_mean, prep.exact.parent_sd, nan, nan)
-    ]
-    for task in range(t):
-        blocks.append(
-            block(child[:, task], "child", task, scenario.samples[task], prep.world.child[task],
-                  prep.exact.child_mean[task], prep.exact.child_sd[task], no_pool[task],
-                  parent_mean)
-        )
-    weights = pd.concat(blocks, ignore_index=True)
+    # parent and children side by side: (samples, 1 + tasks, features)
+    stacked = np.concatenate(
+        [draws_of(posterior, "parent")[:, None, :], draws_of(posterior, "child")], axis=1
+    )
+    mean = stacked.mean(axis=0)
+    qlo, qhi = np.quantile(stacked, [lo, hi], axis=0)
+    parent_mean = mean[0]
+    no_pool = np.vstack([np.full(k, np.nan), prep.no_pool.estimate])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shrink = (no_pool - mean) / (no_pool - parent_mean)
+    rows = 1 + t
+    weights = pd.DataFrame(
+        {
+            "level": np.repeat(["parent"] + ["child"] * t, k),
+            "task": np.repeat(np.arange(-1, t), k),
+            "feature": np.tile(np.arange(k), rows),
+            "n": np.repeat([scenario.total_rows, *scenario.samples], k),
+            "true": np.vstack([prep.world.parent, prep.world.child]).ravel(),
+            "mean": mean.ravel(),
+            "sd": stacked.std(axis=0, ddof=1).ravel(),
+            "ci_low": qlo.ravel(),
+            "ci_high": qhi.ravel(),
+            "exact_mean": np.vstack([prep.exact.parent_mean, prep.exact.child_mean]).ravel(),
+            "exact_sd": np.vstack([prep.exact.parent_sd, prep.exact.child_sd]).ravel(),
+            "no_pooling": no_pool.ravel(),
+            "complete_pooling": np.tile(prep.complete, rows),
+            "parent_mean": np.tile(parent_mean, rows),
+            "shrinkage": shrink.ravel(),
+        }
+    )
     weights["z_vs_exact"] = (weights["mean"] - weights["exact_mean"]) / weights["exact_sd"]
 
-    rows = []
     scales = [("noise", scenario.noise_sd, prep.exact.noise_mean, prep.exact.noise_sd)]
     if scenario.learn_spread:
         scales.append(("spread", scenario.child_spread, prep.exact.spread_mean, prep.exact.spread_sd))
+    table = []
     for name, true, exact_mean, exact_sd in scales:
         d = draws_of(posterior, name)
         qlo, qhi = np.quantile(d, [lo, hi])
-        rows.append(
+        table.append(
             {"name": name, "true": true, "mean": d.mean(), "sd": d.std(ddof=1),
              "ci_low": qlo, "ci_high": qhi, "exact_mean": exact_mean, "exact_sd": exact_sd}
         )
-    return weights, pd.DataFrame(rows)
+    return weights, pd.DataFrame(table)
