@@ -26,7 +26,7 @@ from hierdash.model import NUTPIE_CACHE, build_model, centering_weights, model_d
 from hierdash.pooling import NoPooling, complete_pooling, no_pooling, pooling_errors
 from hierdash.scenario import Scenario
 
-__all__ = ["fit", "FitResult", "Diagnostics", "FitStopped", "Progress", "prepare", "Prepared"]
+__all__ = ["fit", "warm_up", "FitResult", "Diagnostics", "FitStopped", "Progress", "prepare", "Prepared"]
 
 # progress(stage, fraction or None, message): stages are simulate, compile, sample,
 # summarise. fraction is the share of the stage done, when known.
@@ -155,6 +155,18 @@ def prepare(scenario: Scenario) -> Prepared:
     # hierarchical model is compared with, whatever the padding mode.
     real = sufficient_stats(pad(world, mode="masked"))
     return Prepared(world, padded, stats, exact, no_pooling(real), complete_pooling(real))
+
+
+def warm_up(scenario: Scenario | None = None) -> float:
+    """Compile (or find in the cache) the nutpie model that ``scenario`` needs.
+
+    The app calls this at start-up in a background thread so that its first user does
+    not pay the compile. Returns the seconds spent compiling (0.0 if already cached).
+    """
+    scenario = scenario or Scenario()
+    prep = prepare(scenario)
+    data = model_data(scenario, prep.padded, _centering(scenario, prep))
+    return NUTPIE_CACHE.get(model_key(scenario, prep.padded), data)[1]
 
 
 def fit(
