@@ -414,7 +414,12 @@ def _run_advi(scenario, prep, report, stopper):
     posterior = _trim(trace, scenario)
     elbo = -np.asarray(approx.hist, dtype=float)
     converged, message = elbo_converged(elbo)
-    diag = Diagnostics(elbo=elbo, converged=converged, convergence_message=message)
+    diag = Diagnostics(
+        elbo=elbo,
+        converged=converged,
+        convergence_message=message,
+        centered_tasks=tuple(int(t) for t in np.flatnonzero(centered[: scenario.n_tasks])),
+    )
     return posterior, diag, first - t0, end - first
 
 

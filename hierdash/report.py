@@ -82,6 +82,9 @@ def format_report(result: FitResult) -> str:
     buf.write(result.scales.to_string(index=False, float_format=lambda x: f"{x:8.3f}"))
     buf.write("\n\nRMSE against the true child weights: ")
     buf.write(", ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in result.errors.items()))
+    identified = int(result.no_pool.identified.sum())
+    if identified < s.n_tasks:
+        buf.write(f" (no pooling over the {identified} of {s.n_tasks} tasks it can estimate)")
     buf.write("\n")
     parts = [f"compile {result.compile_s:.2f} s", f"sample {result.sample_s:.2f} s",
              f"total {result.total_s:.2f} s", f"divergences {d.divergences}"]

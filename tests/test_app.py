@@ -1,0 +1,296 @@
+"""The Streamlit page, run headless with ``streamlit.testing.v1.AppTest``.
+
+Most tests use the exact method only (milliseconds per fit); two run a real, small
+sampling fit end to end (NUTS, with its one-off compile, and ADVI).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from hierdash import charts
+from hierdash.presets import PRESETS
+from hierdash.scenario import Scenario
+
+pytestmark = pytest.mark.app
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+N_CHARTS = 7  # parent, child, shrinkage, pull, rmse, padding, scales (+ ELBO for ADVI)
+
+
+def new_app(**query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+def chart_data(at: AppTest, field: str) -> pd.DataFrame:
+    """The data of the first chart whose data has a column ``field``."""
+    for c in at.get("vega_lite_chart"):
+        for data in c.proto.datasets:
+            frame = _arrow(data.data.data)
+            if field in frame:
+                return frame
+    raise AssertionError(f"no chart with a {field!r} column")
+
+
+def _arrow(raw: bytes) -> pd.DataFrame:
+    from streamlit import dataframe_util
+
+    return dataframe_util.convert_arrow_bytes_to_pandas_df(raw)
+
+
+def query(at: AppTest) -> dict[str, str]:
+    return {k: at.query_params[k][-1] if isinstance(at.query_params[k], list)
+            else at.query_params[k] for k in at.query_params}
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+# ---------------------------------------------------------------------------
+# The default page
+# ---------------------------------------------------------------------------
+def test_default_page_shows_every_chart_from_the_exact_posterior():
+    at = ok(new_app())
+    assert len(at.get("vega_lite_chart")) == N_CHARTS
+    assert "Charts show the **exact posterior**" in texts(at.info)
+    fit = at.button(key="fit")
+    assert fit.label == "Fit with NUTS (nutpie)" and not fit.proto.disabled
+    assert not at.warning
+    assert len(at.get("download_button")) == 3
+    # Every setting, the seed included, is in the URL.
+    assert query(at) == Scenario().to_query()
+    subheaders = texts(at.subheader)
+    for title in ("Parent weights", "Child weights", "Shrinkage", "The padded data",
+                  "Diagnostics", "Downloads and link"):
+        assert title in subheaders
+    assert "seed=42" in at.code[0].value
+
+
+# ---------------------------------------------------------------------------
+# Every control changes what it should
+# ---------------------------------------------------------------------------
+def test_truth_controls_change_the_world():
+    at = ok(new_app())
+    for key, value in [("parent_mean", -20.0), ("parent_scale", 7.5), ("child_spread", 0.25),
+                       ("noise_sd", 3.0)]:
+        before = chart_data(at, "task_label")[["true", "mean"]]
+        ok(at.slider(key=key).set_value(value).run())
+        assert float(query(at)[key]) == value
+        after = chart_data(at, "task_label")[["true", "mean"]]  # the child weights
+        assert not after.equals(before), key
+    ok(at.slider(key="n_features").set_value(6).run())
+    assert query(at)["n_features"] == "6"
+    parent = chart_data(at, "feature_label")
+    assert parent["feature"].nunique() == 6
+    ok(at.number_input(key="x_sd").set_value(2.0).run())
+    assert query(at)["x_sd"] == "2.0"
+    ok(at.number_input(key="x_mean").set_value(-1.0).run())
+    assert query(at)["x_mean"] == "-1.0"
+
+
+def test_number_of_tasks_and_the_sample_table():
+    at = ok(new_app())
+    ok(at.number_input(key="n_tasks").set_value(4).run())
+    assert query(at)["samples"] == "100,80,80,80"  # new tasks copy the last count
+    editor = at.data_editor[0]
+    assert editor.value["samples"].tolist() == [100, 80, 80, 80]
+    at.session_state[editor.key] = {"edited_rows": {2: {"samples": 7}, 3: {"samples": 0}},
+                                    "added_rows": [], "deleted_rows": []}
+    ok(at.run())
+    assert query(at)["samples"] == "100,80,7,0"
+    labels = chart_data(at, "task_label")["task_label"]
+    assert {"task 2 · n=7", "task 3 · n=0"} <= set(labels)
+    assert "task 3 has no rows" in texts(at.warning)
+    ok(at.number_input(key="n_tasks").set_value(2).run())
+    assert query(at)["samples"] == "100,80"
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_each_preset_sets_the_tasks_in_one_click(name):
+    at = ok(new_app(samples="3,3,3", seed="9"))
+    ok(at.button(key=f"preset_{name}").click().run())
+    preset = PRESETS[name]
+    assert query(at)["samples"] == ",".join(map(str, preset.samples))
+    assert query(at)["seed"] == "9"  # the rest of the world stays
+    assert at.number_input(key="n_tasks").value == len(preset.samples)
+    assert at.data_editor[0].value["samples"].tolist() == list(preset.samples)
+    assert f"Preset *{preset.label}*" in texts(at.markdown)
+    assert len(at.get("vega_lite_chart")) == N_CHARTS
+
+
+def test_fit_controls_reach_the_scenario():
+    at = ok(new_app())
+    before = chart_data(at, "feature_label")["mean"].tolist()
+    # Several widgets changed before one rerun, as a reader does between two clicks.
+    at.number_input(key="draws").set_value(300)
+    at.number_input(key="tune").set_value(400)
+    at.slider(key="chains").set_value(3)
+    at.slider(key="target_accept").set_value(0.95)
+    at.number_input(key="advi_iterations").set_value(5000)
+    at.number_input(key="advi_learning_rate").set_value(0.05)
+    at.radio(key="parameterization").set_value("centered")
+    ok(at.run())
+    at.number_input(key="prior_parent_scale").set_value(20.0)
+    at.number_input(key="prior_parent_mean").set_value(1.0)
+    at.number_input(key="prior_spread_scale").set_value(2.0)
+    at.number_input(key="prior_noise_scale").set_value(3.0)
+    ok(at.run())
+    assert chart_data(at, "feature_label")["mean"].tolist() != before  # new exact draws
+    q = query(at)
+    assert (q["draws"], q["tune"], q["chains"], q["target_accept"]) == ("300", "400", "3", "0.95")
+    assert (q["advi_iterations"], q["advi_learning_rate"]) == ("5000", "0.05")
+    assert (q["prior_parent_scale"], q["prior_parent_mean"]) == ("20.0", "1.0")
+    assert (q["prior_spread_scale"], q["prior_noise_scale"]) == ("2.0", "3.0")
+    assert q["parameterization"] == "centered"
+    ok(at.selectbox(key="method").set_value("advi").run())
+    assert query(at)["method"] == "advi"
+    assert at.button(key="fit").label == "Fit with ADVI (mean-field)"
+
+
+def test_exact_method_needs_no_fit_button():
+    at = ok(new_app())
+    ok(at.selectbox(key="method").set_value("exact").run())
+    assert at.button(key="fit").proto.disabled
+    assert "computed in" in texts(at.info)
+    assert "independent samples" in texts(at.markdown)
+
+
+def test_padding_learn_spread_and_seed_controls():
+    at = ok(new_app(samples="100,10"))
+    ok(at.radio(key="padding").set_value("naive").run())
+    assert query(at)["padding"] == "naive"
+    kinds = set(chart_data(at, "kind")["kind"])
+    assert charts.PAD_USED in kinds and charts.PAD_IGNORED not in kinds
+    noise = chart_data(at, "name").set_index("label")
+    assert noise.loc["noise sd", "mean"] < noise.loc["noise sd", "true"]  # the naive bias
+
+    ok(at.toggle(key="learn_spread").set_value(False).run())
+    assert query(at)["learn_spread"] == "false"
+    assert chart_data(at, "name")["label"].tolist() == ["noise sd"]
+
+    before = chart_data(at, "true")["true"].tolist()
+    ok(at.number_input(key="seed").set_value(5).run())
+    assert query(at)["seed"] == "5"
+    assert chart_data(at, "true")["true"].tolist() != before
+    ok(at.button(key="new_seed").click().run())
+    assert query(at)["seed"] != "5"
+    assert at.number_input(key="seed").value == int(query(at)["seed"])
+
+
+# ---------------------------------------------------------------------------
+# Links and bad input
+# ---------------------------------------------------------------------------
+def test_link_reproduces_a_world():
+    link = Scenario(samples=(30, 5, 0), seed=123, noise_sd=2.5, method="advi").to_query()
+    at = ok(new_app(**link))
+    assert query(at) == link
+    assert at.number_input(key="seed").value == 123
+    assert at.slider(key="noise_sd").value == 2.5
+    assert at.selectbox(key="method").value == "advi"
+    assert at.data_editor[0].value["samples"].tolist() == [30, 5, 0]
+    assert "Preset" not in texts(at.markdown)  # no preset has these counts
+
+
+def test_broken_link_falls_back_to_defaults_with_a_warning():
+    at = ok(new_app(noise_sd="-5", samples="1,x", method="magic", bogus="1", seed="7",
+                    tasks="3"))
+    warning = texts(at.warning)
+    assert "could not be used" in warning
+    for name in ("noise_sd", "samples", "method", "bogus"):
+        assert name in warning
+    q = query(at)
+    defaults = Scenario()
+    assert q["noise_sd"] == str(defaults.noise_sd) and q["method"] == defaults.method
+    assert q["seed"] == "7"  # good values in the link are kept
+    assert len(at.get("vega_lite_chart")) == N_CHARTS
+    # Once the reader changes a setting, the warning has done its job.
+    ok(at.slider(key="noise_sd").set_value(2.0).run())
+    assert "could not be used" not in texts(at.warning)
+
+
+def test_validation_error_is_a_message_not_a_traceback():
+    at = ok(new_app())
+    ok(at.number_input(key="n_tasks").set_value(30).run())
+    editor = at.data_editor[0]
+    at.session_state[editor.key] = {
+        "edited_rows": {i: {"samples": 1000} for i in range(30)},
+        "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    message = texts(at.error)
+    assert "can't be used" in message and "samples" in message and "20000" in message
+    assert not at.get("vega_lite_chart")
+    assert query(at)["samples"] == ",".join(["100"] + ["80"] * 29)  # the last valid world
+    # Fixing the table brings the charts back.
+    at.session_state[editor.key] = {"edited_rows": {0: {"samples": 5}}, "added_rows": [],
+                                    "deleted_rows": []}
+    ok(at.run())
+    assert len(at.get("vega_lite_chart")) == N_CHARTS
+
+
+def test_an_interrupted_fit_is_reported_on_the_next_run():
+    at = new_app()
+    at.session_state["fit_running"] = "NUTS (nutpie)"
+    at.session_state["stop_clicked"] = True
+    ok(at.run())
+    assert "fit was stopped" in texts(at.warning)
+    at.session_state["fit_running"] = "NUTS (nutpie)"
+    ok(at.run())
+    assert "abandoned because a setting changed" in texts(at.info)
+    ok(at.run())
+    assert "fit was stopped" not in texts(at.warning)
+
+
+# ---------------------------------------------------------------------------
+# Real sampling fits, end to end
+# ---------------------------------------------------------------------------
+def test_real_nuts_fit_replaces_the_exact_charts_and_is_shared():
+    link = Scenario(method="nuts", draws=200, tune=200, chains=2, seed=11).to_query()
+    at = ok(new_app(**link))
+    assert "Charts show the **exact posterior**" in texts(at.info)
+    ok(at.button(key="fit").click().run())
+    shown = texts(at.success)
+    assert "Charts show **NUTS (nutpie)**" in shown and "2 chains × 200 draws" in shown
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["max R-hat"] != "—" and float(metrics["max R-hat"]) < 1.2
+    assert int(metrics["divergences"]) >= 0
+    assert len(at.get("vega_lite_chart")) == N_CHARTS
+    assert "posterior mean" in json.dumps(chart_specs(at)[0])
+    parent = chart_data(at, "feature_label")
+    assert parent["mean"].round(6).tolist() != parent["exact_mean"].round(6).tolist()
+
+    # Another reader with the same link gets the cached fit at once, without Fit.
+    other = ok(new_app(**link))
+    assert "Charts show **NUTS (nutpie)**" in texts(other.success)
+    # A changed setting shows the exact posterior again until the next Fit.
+    ok(other.slider(key="noise_sd").set_value(2.0).run())
+    assert "Charts show the **exact posterior**" in texts(other.info)
+
+
+def test_real_advi_fit_shows_its_elbo():
+    link = Scenario(method="advi", advi_iterations=2000, draws=200, seed=5).to_query()
+    at = ok(new_app(**link))
+    ok(at.button(key="fit").click().run())
+    assert "Charts show **ADVI (mean-field)**" in texts(at.success)
+    assert len(at.get("vega_lite_chart")) == N_CHARTS + 1
+    assert "ELBO during optimisation" in texts(at.markdown)
+    assert "ELBO" in texts(at.success) + texts(at.warning)
