@@ -40,6 +40,7 @@ FLAGS = {
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, never a traceback
+        message = " ".join(message.split())  # argparse echoes raw tokens, newlines too
         self.exit(2, f"hierdash: error: {message}\n")
 
 
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         scenario = scenario_from_args(args)
     except ScenarioError as err:
-        parser.exit(2, f"hierdash: error: {err}\n")
+        parser.error(str(err))
 
     from hierdash.inference import FitStopped, fit
     from hierdash.report import format_report, write_outputs

@@ -34,10 +34,16 @@ class ScenarioError(ValueError):
         self.field = field_name
         self.value = value
         self.allowed = allowed
-        shown = repr(value)
+        try:
+            shown = repr(value)
+        except Exception:  # e.g. an int too large to print
+            shown = f"<{type(value).__name__} too large to show>"
         if len(shown) > 60:
             shown = shown[:57] + "..."
-        super().__init__(f"{field_name} = {shown} is not allowed: {allowed}")
+        name = str(field_name)
+        if len(name) > 40:  # an unknown key from a URL can be any length
+            name = name[:37] + "..."
+        super().__init__(f"{name} = {shown} is not allowed: {allowed}")
 
 
 @dataclass(frozen=True)
@@ -158,8 +164,9 @@ class Scenario:
             object.__setattr__(self, name, _check_number(name, getattr(self, name), bound))
         for name, choices in CHOICES.items():
             value = getattr(self, name)
-            if value not in choices:
+            if not isinstance(value, str) or value not in choices:
                 raise ScenarioError(name, value, f"must be one of {', '.join(choices)}")
+            object.__setattr__(self, name, str(value))  # a plain str, hashable
         if not isinstance(self.learn_spread, bool):
             raise ScenarioError("learn_spread", self.learn_spread, "must be true or false")
         object.__setattr__(self, "samples", _check_samples(self.samples))
@@ -211,9 +218,15 @@ def _check_number(name: str, value: Any, bound: Bound) -> float | int:
         item = getattr(value, "item", None)
         if item is None or isinstance(value, bool):
             raise ScenarioError(name, value, bound.describe())
-        value = item()
+        try:
+            value = item()
+        except (TypeError, ValueError):  # an array of several values
+            raise ScenarioError(name, value, bound.describe()) from None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ScenarioError(name, value, bound.describe())
+    # ints compare exactly with float bounds; float(int) could overflow
+    if isinstance(value, int) and not bound.low <= value <= bound.high:
+        raise ScenarioError(name, value, bound.describe())
     if not math.isfinite(value):
         raise ScenarioError(name, value, bound.describe())
     if bound.integer:
@@ -234,9 +247,14 @@ SAMPLES_RULE = (
 
 
 def _check_samples(samples: Any) -> tuple[int, ...]:
-    if isinstance(samples, (str, bytes)) or not hasattr(samples, "__iter__"):
+    if isinstance(samples, (str, bytes, Mapping, set, frozenset)) or not hasattr(
+        samples, "__iter__"
+    ):
         raise ScenarioError("samples", samples, SAMPLES_RULE)
-    items = list(samples)
+    try:
+        items = list(samples)
+    except TypeError:  # e.g. a 0-d array
+        raise ScenarioError("samples", samples, SAMPLES_RULE) from None
     if not 1 <= len(items) <= MAX_TASKS:
         raise ScenarioError("samples", samples, SAMPLES_RULE)
     counts = []
@@ -365,9 +383,10 @@ def scenario_from_mapping(
     if raw_tasks is not None:
         try:
             text = raw_tasks[-1] if isinstance(raw_tasks, (list, tuple)) else raw_tasks
-            n_tasks = _check_number(
-                "tasks", float(str(text).strip()[:MAX_TEXT]), Bound(1, MAX_TASKS, True)
-            )
+            text = str(text).strip()
+            if len(text) > MAX_TEXT:
+                raise ScenarioError("tasks", text, f"is longer than {MAX_TEXT} characters")
+            n_tasks = _check_number("tasks", float(text), Bound(1, MAX_TASKS, True))
         except (ValueError, TypeError, IndexError) as err:
             fail(err if isinstance(err, ScenarioError) else
                  ScenarioError("tasks", raw_tasks, Bound(1, MAX_TASKS, True).describe()))
