@@ -31,7 +31,7 @@ import pandas as pd
 import streamlit as st
 
 from hierdash import charts
-from hierdash.inference import RHAT_LIMIT, FitResult, FitStopped, Progress, fit
+from hierdash.inference import RHAT_LIMIT, FitResult, FitStopped, Progress, fit, warm_up
 from hierdash.presets import PRESETS, matching_preset
 from hierdash.report import data_csv, posterior_netcdf, weights_csv
 from hierdash.scenario import (
@@ -125,6 +125,26 @@ def sampled_fit(
         raise NotCached(scenario)
     return fit(scenario, progress=_progress, should_stop=_should_stop,
                time_budget=TIME_BUDGET_S)
+
+
+@st.cache_resource(show_spinner=False)
+def start_warm_up() -> threading.Thread:
+    """Compile the default world's model in the background, once per server process.
+
+    The first page load starts it and does not wait for it: the page shows the exact
+    posterior meanwhile, and a Fit pressed before it ends waits for the same compile
+    (the engine compiles each model once, whoever asks first).
+    """
+    thread = threading.Thread(target=_warm_quietly, name="hierdash-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm_quietly() -> None:
+    try:
+        warm_up(Scenario())
+    except Exception:  # noqa: BLE001 - a failed warm-up only means a slower first fit
+        pass
 
 
 def cached_sampled_fit(scenario: Scenario) -> FitResult | None:
@@ -777,6 +797,7 @@ def share_ui(scenario: Scenario) -> None:
 # ---------------------------------------------------------------------------
 def main() -> None:
     st.set_page_config(page_title="hierdash · partial pooling", page_icon=":material/compress:", layout="wide")
+    start_warm_up()
     init_session()
     scenario = scenario_ui()
     intro_ui()
