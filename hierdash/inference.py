@@ -423,14 +423,23 @@ def _run_advi(scenario, prep, report, stopper):
     return posterior, diag, first - t0, end - first
 
 
+MIN_ELBO_ITERATIONS = 2000
+
+
 def elbo_converged(elbo: np.ndarray, *, window_share: float = 0.1) -> tuple[bool, str]:
     """Has the ELBO stopped improving?
 
-    Compares the median ELBO of the last ``window_share`` of iterations with that of
-    the window ending half-way through: a converged fit is flat over its second half.
-    Flat means the gain is within what the ELBO's own scatter allows for medians of
-    that many iterations (3 standard errors, counting one independent value per 50
-    autocorrelated Adam steps), or below 0.01 % of its size.
+    Compares the last ``window_share`` of iterations with the window ending half-way
+    through: a converged fit is flat over its second half. Two checks, both needed:
+
+    - the median ELBO gained no more than the ELBO's own scatter allows for medians
+      of that many iterations (3 standard errors, counting one independent value per
+      50 autocorrelated Adam steps), or 0.01 % of its size;
+    - the scatter itself has settled: far from the optimum the Monte Carlo ELBO is
+      far noisier, so a scatter that still fell by more than 3x means the fit is
+      still travelling.
+
+    Fewer than ``MIN_ELBO_ITERATIONS`` iterations are too few to judge.
 
     Returns
     -------
@@ -438,22 +447,34 @@ def elbo_converged(elbo: np.ndarray, *, window_share: float = 0.1) -> tuple[bool
     """
     elbo = np.asarray(elbo, dtype=float)
     elbo = elbo[np.isfinite(elbo)]
-    if len(elbo) < 1000:
-        return False, (
-            f"ADVI has not converged: {len(elbo)} iterations are too few to judge. "
-            "Give it more iterations."
-        )
     n = len(elbo)
-    w = max(int(n * window_share), 100)
+    if n < MIN_ELBO_ITERATIONS:
+        return False, (
+            f"ADVI has not converged: {n} iterations are too few to judge "
+            f"(at least {MIN_ELBO_ITERATIONS}). Give it more iterations."
+        )
+    w = int(n * window_share)
     last, middle = elbo[-w:], elbo[n // 2 - w : n // 2]
+
+    def scatter(x):
+        return 1.4826 * np.median(np.abs(x - np.median(x)))
+
     gain = np.median(last) - np.median(middle)
-    scatter = 1.4826 * np.median(np.abs(last - np.median(last)))
-    tolerance = 3 * scatter * np.sqrt(2.0 / max(w / 50, 1)) + 1e-4 * abs(np.median(last))
+    tolerance = 3 * scatter(last) * np.sqrt(2.0 / max(w / 50, 1)) + 1e-4 * abs(np.median(last))
+    advice = (
+        "Its estimates are not to be trusted: give it more iterations or a larger "
+        "learning rate."
+    )
     if gain > tolerance:
         return False, (
             f"ADVI has not converged: the ELBO still rose by {gain:.3g} over the second "
-            f"half of its {n} iterations (its noise allows {tolerance:.3g}). Its estimates "
-            "are not to be trusted: give it more iterations or a larger learning rate."
+            f"half of its {n} iterations (its noise allows {tolerance:.3g}). {advice}"
+        )
+    if scatter(middle) > 3 * scatter(last):
+        return False, (
+            f"ADVI has not converged: the ELBO's scatter fell from {scatter(middle):.3g} "
+            f"to {scatter(last):.3g} over the second half of its {n} iterations, so it is "
+            f"still moving. {advice}"
         )
     return True, f"The ELBO is flat over the second half of its {n} iterations: converged."
 
