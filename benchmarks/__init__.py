@@ -1,0 +1,1 @@
+"""Benchmarks of hierdash's inference methods: ``python -m benchmarks`` (see ``run.py``)."""

@@ -1,0 +1,134 @@
+"""The compiled-model cache: which changes re-use a compiled nutpie model, which compile.
+
+A compiled model is keyed by its structure only (feature count, padded capacity of
+tasks and rows, learned or fixed spread). Everything else — seed, data, the truth's
+parameters, sample counts within the capacity bucket, the number of tasks within the
+padded capacity, parameterization, padding mode, priors — is data swapped into the
+cached model, so must cost no compilation (``compile_s == 0.0`` and
+``NUTPIE_CACHE.compilations`` unchanged).
+
+These are not timing tests. The module compiles at most four models: the base, and one
+each for another feature count, another row bucket and a fixed spread.
+"""
+
+import numpy as np
+import pytest
+
+from hierdash.data import capacity_for
+from hierdash.inference import draws_of, fit, prepare
+from hierdash.model import NUTPIE_CACHE, model_key
+from hierdash.scenario import Scenario
+
+pytestmark = pytest.mark.slow
+
+# 3 tasks of up to 100 rows: capacity (4 tasks, 128 rows).
+BASE = Scenario(
+    samples=(100, 80, 60), n_features=2, seed=7, method="nuts", draws=150, tune=150, chains=2
+)
+
+
+def _key(scenario):
+    return model_key(scenario, prepare(scenario).padded)
+
+
+@pytest.fixture(scope="module")
+def warm_base():
+    """The base world's model compiled (once for the module)."""
+    # Start from an empty cache so that the compilations below are this module's own,
+    # whatever other test modules compiled before.
+    NUTPIE_CACHE.clear()
+    result = fit(BASE)
+    assert result.compile_s > 0.0
+    assert _key(BASE) in NUTPIE_CACHE
+    return result
+
+
+def _assert_hit(scenario):
+    """Fit ``scenario``: no compilation, and the new world's data were used."""
+    before = NUTPIE_CACHE.compilations
+    result = fit(scenario)
+    assert result.compile_s == 0.0
+    assert NUTPIE_CACHE.compilations == before
+    # The draws are of this world (not stale data of the cached model): real tasks
+    # only, and the posterior means agree with this world's exact posterior.
+    assert draws_of(result.posterior, "child").shape[1:] == (scenario.n_tasks, scenario.n_features)
+    z = np.abs(result.weights["z_vs_exact"].to_numpy())
+    assert np.median(z) < 2.0, result.weights[["level", "task", "mean", "exact_mean", "exact_sd"]]
+    return result
+
+
+def _assert_compiles(scenario):
+    """Fit ``scenario``: exactly one compilation; a second fit of it is a hit."""
+    assert _key(scenario) not in NUTPIE_CACHE
+    before = NUTPIE_CACHE.compilations
+    result = fit(scenario)
+    assert result.compile_s > 0.0
+    assert NUTPIE_CACHE.compilations == before + 1
+    again = _assert_hit(scenario.replace(seed=scenario.seed + 1))
+    assert again.compile_s == 0.0
+    return result
+
+
+HITS = {
+    "seed": {"seed": 8},
+    "new data (x distribution and seed)": {"seed": 123, "x_mean": -1.0, "x_sd": 2.0},
+    "parent_mean": {"parent_mean": -5.0},
+    "parent_scale": {"parent_scale": 10.0},
+    "child_spread": {"child_spread": 3.0},
+    "noise_sd": {"noise_sd": 4.0},
+    "x_mean": {"x_mean": 10.0},
+    "x_sd": {"x_sd": 0.5},
+    "samples of one task within the bucket (60 -> 30)": {"samples": (100, 80, 30)},
+    "largest task within the bucket (100 -> 128)": {"samples": (128, 80, 60)},
+    "a task with no rows": {"samples": (100, 0, 60)},
+    "tasks within the capacity (3 -> 4)": {"samples": (100, 80, 60, 40)},
+    "tasks within the capacity (3 -> 4 -> 3 with other counts)": {"samples": (5, 100, 17)},
+    "centered": {"parameterization": "centered"},
+    "noncentered": {"parameterization": "noncentered"},
+    "naive padding": {"padding": "naive"},
+    "prior_parent_mean": {"prior_parent_mean": 5.0},
+    "prior_parent_scale": {"prior_parent_scale": 20.0},
+    "prior_spread_scale": {"prior_spread_scale": 1.0},
+    "prior_noise_scale": {"prior_noise_scale": 2.0},
+    "sampler settings": {"draws": 100, "tune": 100, "chains": 1, "target_accept": 0.9},
+}
+
+
+@pytest.mark.parametrize("change", list(HITS.values()), ids=list(HITS))
+def test_cache_is_hit(warm_base, change):
+    scenario = BASE.replace(**change)
+    assert _key(scenario) == _key(BASE)
+    _assert_hit(scenario)
+
+
+def test_cache_is_hit_on_many_changes_at_once(warm_base):
+    scenario = BASE.replace(
+        seed=99, parent_mean=3.0, child_spread=0.5, noise_sd=2.0, samples=(20, 120, 5, 64),
+        parameterization="centered", padding="naive", prior_noise_scale=1.0,
+    )
+    _assert_hit(scenario)
+
+
+def test_a_new_feature_count_compiles(warm_base):
+    _assert_compiles(BASE.replace(n_features=3))
+
+
+def test_a_new_row_bucket_compiles(warm_base):
+    # 100 -> 200 rows crosses the 128-row bucket.
+    scenario = BASE.replace(samples=(200, 80, 60))
+    assert capacity_for(3, 200) == (4, 256)
+    _assert_compiles(scenario)
+
+
+def test_fixed_spread_compiles(warm_base):
+    _assert_compiles(BASE.replace(learn_spread=False))
+
+
+def test_a_new_task_bucket_needs_a_new_model():
+    # 4 -> 5 tasks crosses the 4-task bucket: another key, so another compiled model
+    # (checked on the key alone, to keep this module at four compilations).
+    assert capacity_for(4, 100) == (4, 128)
+    assert capacity_for(5, 100) == (8, 128)
+    five = BASE.replace(samples=(100, 80, 60, 40, 20))
+    assert _key(five) != _key(BASE)
+    assert _key(five).capacity_tasks == 8
