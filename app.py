@@ -691,8 +691,10 @@ def result_ui(result: FitResult, scenario: Scenario) -> None:
             "the noise is smaller than it is: watch the noise sd below.\n\n"
             "**Try:** switch padding to *naive* with unequal sample counts (*One rich, many "
             "small*): the noise estimate falls below the diamond.\n\n"
-            f"The model's array is really {cap_tasks} × {cap_rows}, rounded up so that one "
-            "compiled model serves many worlds; the extra cells are padding too.")
+            f"The padded array is really {cap_tasks} × {cap_rows}, rounded up to capacity "
+            "buckets; the extra cells are padding too. The model reads the rows through "
+            "their masked sums (X'X, X'y, y'y per task), so one compiled model serves "
+            f"every row count and up to {cap_tasks} tasks.")
 
     st.subheader("5 · Diagnostics")
     diagnostics_ui(result)

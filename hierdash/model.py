@@ -1,9 +1,16 @@
 """The hierarchical regression model in PyMC, and a cache of compiled models.
 
 One model graph serves every world of the same *structure* (feature count, padded
-capacity, learned or fixed spread): the data, the priors, the per-task
+task capacity, learned or fixed spread): the data, the priors, the per-task
 parameterization and the padding mode are all ``pm.Data``, so a new seed, new data,
 another prior or another parameterization re-uses the compiled model.
+
+The likelihood reads the padded (tasks x rows) array through its masked sufficient
+statistics: per task ``X'X``, ``X'y``, ``y'y`` and the number of rows, summed over the
+rows of the likelihood mask (the real rows when ``masked``, every row of the
+notebook's array when ``naive``). That is the same Gaussian likelihood as summing over
+rows, costs O(K^2) instead of O(rows K) per task and gradient, and takes the row count
+out of the compiled shape: only the task capacity is padded in the model.
 
 Parameterization per task without recompiling: with ``w`` in {0, 1} per task,
 
@@ -46,13 +53,11 @@ class ModelKey:
 
     n_features: int
     capacity_tasks: int
-    capacity_rows: int
     learn_spread: bool
 
 
 def model_key(scenario: Scenario, padded: PaddedData) -> ModelKey:
-    cap_tasks, cap_rows = padded.capacity
-    return ModelKey(scenario.n_features, cap_tasks, cap_rows, scenario.learn_spread)
+    return ModelKey(scenario.n_features, padded.capacity[0], scenario.learn_spread)
 
 
 def centering_weights(
@@ -83,19 +88,27 @@ def centering_weights(
 def model_data(
     scenario: Scenario, padded: PaddedData, centered: np.ndarray
 ) -> dict[str, Any]:
-    """Values of every ``pm.Data`` of the model for this world."""
+    """Values of every ``pm.Data`` of the model for this world.
+
+    The likelihood's statistics cover every task of the padded capacity (tasks past
+    the real ones have none), summed over the rows of ``padded.likelihood_mask``.
+    """
+    w = padded.likelihood_mask.astype(float)
+    Xw = padded.X * w[..., None]
     data = {
-        "X": padded.X,
-        "y": padded.y,
-        "likelihood_mask": padded.likelihood_mask.astype(float),
-        "n_likelihood_rows": np.array(float(padded.likelihood_mask.sum())),
+        "XtX": np.einsum("tnk,tnl->tkl", Xw, padded.X),
+        "Xty": np.einsum("tnk,tn->tk", Xw, padded.y),
+        "yty": np.array(float(np.sum(w * padded.y**2))),
+        "n_likelihood_rows": np.array(float(w.sum())),
         "centered": np.asarray(centered, dtype=float),
         "prior_parent_mean": np.array(scenario.prior_parent_mean),
         "prior_parent_scale": np.array(scenario.prior_parent_scale),
-        "prior_spread_scale": np.array(scenario.prior_spread_scale),
         "prior_noise_scale": np.array(scenario.prior_noise_scale),
     }
-    if not scenario.learn_spread:
+    # Each pm.Data must exist in the graph: the spread is learned or fixed, not both.
+    if scenario.learn_spread:
+        data["prior_spread_scale"] = np.array(scenario.prior_spread_scale)
+    else:
         data["fixed_spread"] = np.array(scenario.child_spread)
     return data
 
@@ -113,21 +126,21 @@ def build_model(key: ModelKey, data: dict[str, Any]):
     coords = {
         "task": np.arange(key.capacity_tasks),
         "feature": np.arange(key.n_features),
-        "row": np.arange(key.capacity_rows),
+        "feature_": np.arange(key.n_features),
     }
     with pm.Model(coords=coords) as model:
-        X = pm.Data("X", data["X"], dims=("task", "row", "feature"))
-        y = pm.Data("y", data["y"], dims=("task", "row"))
-        mask = pm.Data("likelihood_mask", data["likelihood_mask"], dims=("task", "row"))
+        XtX = pm.Data("XtX", data["XtX"], dims=("task", "feature", "feature_"))
+        Xty = pm.Data("Xty", data["Xty"], dims=("task", "feature"))
+        yty = pm.Data("yty", data["yty"])
         n_rows = pm.Data("n_likelihood_rows", data["n_likelihood_rows"])
         w = pm.Data("centered", data["centered"], dims="task")
         prior_mu = pm.Data("prior_parent_mean", data["prior_parent_mean"])
         prior_sd = pm.Data("prior_parent_scale", data["prior_parent_scale"])
-        spread_scale = pm.Data("prior_spread_scale", data["prior_spread_scale"])
         noise_scale = pm.Data("prior_noise_scale", data["prior_noise_scale"])
 
         parent = pm.Normal("parent", mu=prior_mu, sigma=prior_sd, dims="feature")
         if key.learn_spread:
+            spread_scale = pm.Data("prior_spread_scale", data["prior_spread_scale"])
             spread = pm.HalfNormal("spread", sigma=spread_scale)
         else:
             spread = pm.Data("fixed_spread", data["fixed_spread"])
@@ -142,10 +155,11 @@ def build_model(key: ModelKey, data: dict[str, Any]):
             parent + spread ** (1.0 - wc) * (child_raw - wc * parent),
             dims=("task", "feature"),
         )
-        # Gaussian log-likelihood of the rows in the mask, written out so padded rows
-        # contribute exactly nothing (masked) or a zero row with y = 0 (naive).
-        mu = pt.sum(X * child[:, None, :], axis=-1)
-        sq = pt.sum(mask * (y - mu) ** 2)
+        # Sum of squared residuals over the mask's rows, from the statistics:
+        # sum (y - X c)^2 = y'y - 2 c'X'y + c'X'X c. Padded rows add nothing (masked)
+        # or a zero row with y = 0 to the row count (naive).
+        fitted = pt.sum(child * Xty) - 0.5 * pt.sum(child[:, :, None] * XtX * child[:, None, :])
+        sq = yty - 2.0 * fitted
         pm.Potential(
             "likelihood",
             -0.5 * sq / noise**2 - n_rows * (pt.log(noise) + 0.5 * np.log(2 * np.pi)),
