@@ -322,46 +322,65 @@ def _finished(sampler) -> bool:
         return False
 
 
+class _Ticker:
+    """Callback state for PyMC's sampler and optimiser: when the first step came,
+    progress every ``every`` steps, and a stop raised as KeyboardInterrupt (which
+    PyMC catches to end early) when ``stopper`` says so."""
+
+    def __init__(self, report, stopper, *, every: int, total: int, message: str):
+        self.report, self.stopper = report, stopper
+        self.every, self.total, self.message = every, total, message
+        self.steps = 0
+        self.first: float | None = None
+        self.stopped: str | None = None
+
+    def __call__(self, *_args, **_kwargs) -> None:
+        if self.first is None:
+            self.first = time.perf_counter()
+        self.steps += 1
+        if self.steps % self.every == 0:
+            self.report("sample", min(self.steps / self.total, 1.0), self.message)
+            self.stopped = self.stopper.check()
+            if self.stopped:
+                raise KeyboardInterrupt
+
+    def raise_if_stopped(self) -> None:
+        if self.stopped:
+            raise FitStopped(self.stopped)
+
+
 def _run_pymc_nuts(scenario, prep, report, stopper):
     import pymc as pm
 
     centered = _centering(scenario, prep)
     model = build_model(model_key(scenario, prep.padded), model_data(scenario, prep.padded, centered))
     total = scenario.chains * (scenario.draws + scenario.tune)
-    state = {"done": 0, "first": None}
-
-    def callback(trace, draw):
-        if state["first"] is None:
-            state["first"] = time.perf_counter()
-        state["done"] += 1
-        if state["done"] % 50 == 0:
-            report("sample", state["done"] / total, "Sampling with PyMC's NUTS")
-            reason = stopper.check()
-            if reason:
-                state["stopped"] = reason
-                raise KeyboardInterrupt
-
+    ticker = _Ticker(report, stopper, every=50, total=total, message="Sampling with PyMC's NUTS")
     report("compile", None, "Compiling PyMC's sampler")
     stopper.start()
     t0 = time.perf_counter()
-    with model, _quiet():
-        trace = pm.sample(
-            draws=scenario.draws,
-            tune=scenario.tune,
-            chains=scenario.chains,
-            cores=1,  # no fork-based multiprocessing: this also runs inside the server
-            random_seed=scenario.seed,
-            target_accept=scenario.target_accept,
-            nuts_sampler="pymc",
-            progressbar=False,
-            callback=callback,
-            compute_convergence_checks=False,
-            var_names=["parent", "child", "noise"] + (["spread"] if scenario.learn_spread else []),
-        )
-    if "stopped" in state:
-        raise FitStopped(state["stopped"])
+    try:
+        with model, _quiet():
+            trace = pm.sample(
+                draws=scenario.draws,
+                tune=scenario.tune,
+                chains=scenario.chains,
+                cores=1,  # no fork-based multiprocessing: this also runs inside the server
+                random_seed=scenario.seed,
+                target_accept=scenario.target_accept,
+                nuts_sampler="pymc",
+                progressbar=False,
+                callback=ticker,
+                compute_convergence_checks=False,
+                var_names=["parent", "child", "noise"] + (["spread"] if scenario.learn_spread else []),
+            )
+    except Exception:
+        # A stop during tuning leaves PyMC no draws to build a trace from.
+        ticker.raise_if_stopped()
+        raise
+    ticker.raise_if_stopped()
     end = time.perf_counter()
-    first = state["first"] or end
+    first = ticker.first or end
     report("sample", 1.0, "Sampling done")
     posterior = _trim(trace, scenario)
     divergences = int(trace.sample_stats["diverging"].sum())
@@ -379,18 +398,7 @@ def _run_advi(scenario, prep, report, stopper):
     centered = _centering(scenario, prep)
     model = build_model(model_key(scenario, prep.padded), model_data(scenario, prep.padded, centered))
     n = scenario.advi_iterations
-    state: dict = {"first": None}
-
-    def callback(approx, losses, i):
-        if state["first"] is None:
-            state["first"] = time.perf_counter()
-        if i % 500 == 0:
-            report("sample", i / n, f"Optimising the ELBO ({method})")
-            reason = stopper.check()
-            if reason:
-                state["stopped"] = reason
-                raise KeyboardInterrupt
-
+    ticker = _Ticker(report, stopper, every=500, total=n, message=f"Optimising the ELBO ({method})")
     report("compile", None, "Compiling the variational objective")
     stopper.start()
     t0 = time.perf_counter()
@@ -400,16 +408,15 @@ def _run_advi(scenario, prep, report, stopper):
             method=method,
             random_seed=scenario.seed,
             obj_optimizer=pm.adam(learning_rate=scenario.advi_learning_rate),
-            callbacks=[callback],
+            callbacks=[ticker],
             progressbar=False,
         )
-        if "stopped" in state:
-            raise FitStopped(state["stopped"])
+        ticker.raise_if_stopped()
         trace = approx.sample(
             scenario.draws * scenario.chains, random_seed=scenario.seed, return_inferencedata=True
         )
     end = time.perf_counter()
-    first = state["first"] or end
+    first = ticker.first or end
     report("sample", 1.0, "Optimisation done")
     posterior = _trim(trace, scenario)
     elbo = -np.asarray(approx.hist, dtype=float)

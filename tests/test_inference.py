@@ -166,6 +166,25 @@ def test_a_fit_can_be_stopped():
         fit(DEFAULT.replace(draws=5000, tune=5000), should_stop=stop)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["pymc_nuts", "advi"])
+def test_pymc_methods_can_be_stopped_and_report_progress(method):
+    polls = {"n": 0}
+    fractions = []
+
+    def stop():
+        polls["n"] += 1
+        return polls["n"] > 2
+
+    def progress(stage, fraction, message):
+        if stage == "sample" and fraction is not None:
+            fractions.append(fraction)
+
+    with pytest.raises(FitStopped, match="stopped"):
+        fit(DEFAULT.replace(method=method), should_stop=stop, progress=progress)
+    assert fractions and 0 < max(fractions) < 0.5
+
+
 def test_progress_goes_through_the_stages():
     stages = []
     fit(DEFAULT.replace(method="exact"), progress=lambda s, f, m: stages.append(s))
