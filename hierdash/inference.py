@@ -437,11 +437,13 @@ def elbo_converged(elbo: np.ndarray, *, window_share: float = 0.1) -> tuple[bool
     """Has the ELBO stopped improving?
 
     Compares the last ``window_share`` of iterations with the window ending half-way
-    through: a converged fit is flat over its second half. Two checks, both needed:
+    through: a converged fit is flat over its second half. Three checks, all needed:
 
     - the median ELBO gained no more than the ELBO's own scatter allows for medians
       of that many iterations (3 standard errors, counting one independent value per
       50 autocorrelated Adam steps), or 0.01 % of its size;
+    - the second half brought at most 2 % of the ELBO's whole rise since the first
+      window (the noise far from the optimum can hide a large rise from the first check);
     - the scatter itself has settled: far from the optimum the Monte Carlo ELBO is
       far noisier, so a scatter that still fell by more than 3x means the fit is
       still travelling.
@@ -467,6 +469,7 @@ def elbo_converged(elbo: np.ndarray, *, window_share: float = 0.1) -> tuple[bool
         return 1.4826 * np.median(np.abs(x - np.median(x)))
 
     gain = np.median(last) - np.median(middle)
+    travelled = np.median(last) - np.median(elbo[:w])
     tolerance = 3 * scatter(last) * np.sqrt(2.0 / max(w / 50, 1)) + 1e-4 * abs(np.median(last))
     advice = (
         "Its estimates are not to be trusted: give it more iterations or a larger "
@@ -476,6 +479,11 @@ def elbo_converged(elbo: np.ndarray, *, window_share: float = 0.1) -> tuple[bool
         return False, (
             f"ADVI has not converged: the ELBO still rose by {gain:.3g} over the second "
             f"half of its {n} iterations (its noise allows {tolerance:.3g}). {advice}"
+        )
+    if travelled > tolerance and gain > 0.02 * travelled:
+        return False, (
+            f"ADVI has not converged: the second half of its {n} iterations still brought "
+            f"{gain / travelled:.0%} of the ELBO's total rise. {advice}"
         )
     if scatter(middle) > 3 * scatter(last):
         return False, (

@@ -80,10 +80,15 @@ def no_pooling(stats: SufficientStats) -> NoPooling:
     reasons = []
     for i in range(t):
         if n[i] == 0:
-            reasons.append(f"task {i} has no rows: nothing to estimate its weights from")
+            reasons.append(
+                f"task {i} has no rows: nothing to estimate its weights from alone, so "
+                "partial pooling gives it the parent's. Try giving it a few rows."
+            )
         elif n[i] < k:
             reasons.append(
-                f"task {i} has {_rows(n[i])} for {weights}: too few to estimate alone"
+                f"task {i} has {_rows(n[i])} for {weights}: too few to estimate alone "
+                f"(no-pooling needs at least {k}). Try giving it more rows or using fewer "
+                "features; partial pooling still estimates it from the parent."
             )
         elif rank[i] == 0:
             reasons.append(

@@ -35,9 +35,9 @@ def test_tasks_with_too_few_rows_are_not_identified():
     assert isinstance(res, NoPooling)
     assert res.identified.tolist() == [False, False, True, True, False]
     assert np.isnan(res.estimate[[0, 1, 4]]).all() and np.isfinite(res.estimate[[2, 3]]).all()
-    assert res.reason[0] == "task 0 has 2 rows for 4 weights: too few to estimate alone"
+    assert res.reason[0].startswith("task 0 has 2 rows for 4 weights: too few to estimate alone")
     assert "task 1 has no rows" in res.reason[1]
-    assert res.reason[4] == "task 4 has 1 row for 4 weights: too few to estimate alone"
+    assert res.reason[4].startswith("task 4 has 1 row for 4 weights: too few to estimate alone")
     assert res.reason[2] == res.reason[3] == ""
     # exactly K rows is enough: an exact fit
     np.testing.assert_allclose(world.X[3] @ res.estimate[3], world.y[3], atol=1e-8)
