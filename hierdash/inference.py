@@ -153,7 +153,7 @@ def prepare(scenario: Scenario) -> Prepared:
     )
     # No pooling always uses the real rows: it is the per-task estimate the
     # hierarchical model is compared with, whatever the padding mode.
-    real = sufficient_stats(pad(world, mode="masked"))
+    real = stats if scenario.padding == "masked" else sufficient_stats(pad(world))
     return Prepared(world, padded, stats, exact, no_pooling(real), complete_pooling(real))
 
 
@@ -165,7 +165,7 @@ def warm_up(scenario: Scenario | None = None) -> float:
     """
     scenario = scenario or Scenario()
     prep = prepare(scenario)
-    data = model_data(scenario, prep.padded, _centering(scenario, prep))
+    data = _model_data(scenario, prep, _centering(scenario, prep))
     return NUTPIE_CACHE.get(model_key(scenario, prep.padded), data)[1]
 
 
@@ -251,6 +251,10 @@ class _Stopper:
 # Runners: (scenario, prepared, report, stopper) -> (posterior, diagnostics,
 # compile seconds, sample seconds)
 # ---------------------------------------------------------------------------
+def _model_data(scenario: Scenario, prep: Prepared, centered: np.ndarray) -> dict:
+    return model_data(scenario, prep.stats, prep.padded.capacity[0], centered)
+
+
 def _centering(scenario: Scenario, prep: Prepared) -> np.ndarray:
     spread = prep.exact.spread_mean if scenario.learn_spread else scenario.child_spread
     return centering_weights(
@@ -267,7 +271,7 @@ def _run_nutpie(scenario, prep, report, stopper):
 
     centered = _centering(scenario, prep)
     key = model_key(scenario, prep.padded)
-    data = model_data(scenario, prep.padded, centered)
+    data = _model_data(scenario, prep, centered)
     compiled, compile_s = NUTPIE_CACHE.get(
         key, data, on_compile=lambda: report("compile", None, "Compiling the model (once per shape)")
     )
@@ -353,7 +357,7 @@ def _run_pymc_nuts(scenario, prep, report, stopper):
     import pymc as pm
 
     centered = _centering(scenario, prep)
-    model = build_model(model_key(scenario, prep.padded), model_data(scenario, prep.padded, centered))
+    model = build_model(model_key(scenario, prep.padded), _model_data(scenario, prep, centered))
     total = scenario.chains * (scenario.draws + scenario.tune)
     ticker = _Ticker(report, stopper, every=50, total=total, message="Sampling with PyMC's NUTS")
     report("compile", None, "Compiling PyMC's sampler")
@@ -396,7 +400,7 @@ def _run_advi(scenario, prep, report, stopper):
     # The parameterization matters to VI too: mean-field cannot represent the strong
     # parent-child correlation of a non-centered data-rich task.
     centered = _centering(scenario, prep)
-    model = build_model(model_key(scenario, prep.padded), model_data(scenario, prep.padded, centered))
+    model = build_model(model_key(scenario, prep.padded), _model_data(scenario, prep, centered))
     n = scenario.advi_iterations
     ticker = _Ticker(report, stopper, every=500, total=n, message=f"Optimising the ELBO ({method})")
     report("compile", None, "Compiling the variational objective")

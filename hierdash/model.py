@@ -86,20 +86,23 @@ def centering_weights(
 
 
 def model_data(
-    scenario: Scenario, padded: PaddedData, centered: np.ndarray
+    scenario: Scenario, stats: SufficientStats, capacity_tasks: int, centered: np.ndarray
 ) -> dict[str, Any]:
     """Values of every ``pm.Data`` of the model for this world.
 
-    The likelihood's statistics cover every task of the padded capacity (tasks past
-    the real ones have none), summed over the rows of ``padded.likelihood_mask``.
+    ``stats`` are the likelihood's statistics of the real tasks (summed over the rows
+    of the padded array's likelihood mask, see :func:`hierdash.data.sufficient_stats`);
+    tasks past them, up to ``capacity_tasks``, get none.
     """
-    w = padded.likelihood_mask.astype(float)
-    Xw = padded.X * w[..., None]
+    t, k = stats.Xty.shape
+    XtX = np.zeros((capacity_tasks, k, k))
+    Xty = np.zeros((capacity_tasks, k))
+    XtX[:t], Xty[:t] = stats.XtX, stats.Xty
     data = {
-        "XtX": np.einsum("tnk,tnl->tkl", Xw, padded.X),
-        "Xty": np.einsum("tnk,tn->tk", Xw, padded.y),
-        "yty": np.array(float(np.sum(w * padded.y**2))),
-        "n_likelihood_rows": np.array(float(w.sum())),
+        "XtX": XtX,
+        "Xty": Xty,
+        "yty": np.array(float(stats.yty.sum())),
+        "n_likelihood_rows": np.array(float(stats.n.sum())),
         "centered": np.asarray(centered, dtype=float),
         "prior_parent_mean": np.array(scenario.prior_parent_mean),
         "prior_parent_scale": np.array(scenario.prior_parent_scale),
