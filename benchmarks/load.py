@@ -42,8 +42,14 @@ check failed.
 
 Examples::
 
-    python -m benchmarks.load                 # 10 sessions, 200 soak worlds (5-10 min)
-    python -m benchmarks.load --quick         # 4 sessions, 20 soak worlds
+    python -m benchmarks.load                 # 10 sessions, 200 soak worlds (15-20 min)
+    python -m benchmarks.load --quick         # 4 sessions, 20 soak worlds (about 4 min)
+    python -m benchmarks.load --soak 50       # a shorter soak
+
+Run time: the browsers share the server's machine, and on a 2-core box the client is
+the bottleneck. A page load costs headless Chromium about 4-6 CPU seconds (Streamlit's
+frontend and seven Vega charts) against 1.1-1.6 s of the server's, so a 200-world soak
+takes about 13-15 min, and 10 pages opened at once take 1.5-2 min to draw.
     python -m benchmarks.load --sessions 12 --soak 300
 """
 
