@@ -274,9 +274,13 @@ def child_chart(weights: pd.DataFrame, *, reference: bool = False) -> alt.FacetC
                 EXACT,
             )
         )
+    return _feature_panels(alt.layer(*layers, data=child), child, width, columns)
+
+
+def _feature_panels(layer, child: pd.DataFrame, width: int, columns: int) -> alt.FacetChart:
+    """One panel per feature, one row per task, each panel with its own x scale."""
     return (
-        alt.layer(*layers, data=child)
-        .properties(width=width, height=alt.Step(ROW_HEIGHT))
+        layer.properties(width=width, height=alt.Step(ROW_HEIGHT))
         .facet(
             facet=alt.Facet("feature_label:N", title=None, sort=_feature_labels(child),
                             header=alt.Header(labelFontWeight="bold")),
@@ -362,15 +366,8 @@ def shrinkage_chart(weights: pd.DataFrame) -> alt.FacetChart:
         ),
         TRUE,
     )
-    return (
-        alt.layer(parent, shaft, own, head, true, data=child)
-        .properties(width=width, height=alt.Step(ROW_HEIGHT))
-        .facet(
-            facet=alt.Facet("feature_label:N", title=None, sort=_feature_labels(child),
-                            header=alt.Header(labelFontWeight="bold")),
-            columns=columns,
-        )
-        .resolve_scale(x="independent")
+    return _feature_panels(
+        alt.layer(parent, shaft, own, head, true, data=child), child, width, columns
     )
 
 
