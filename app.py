@@ -668,7 +668,7 @@ def result_ui(result: FitResult, scenario: Scenario) -> None:
                    "with no rows takes the parent (pull 1).")
     with right:
         st.markdown("**Error against the true child weights**")
-        st.altair_chart(charts.rmse_chart(result.errors), width="stretch")
+        st.altair_chart(charts.rmse_chart(result.errors, result.weights), width="stretch")
         st.caption("Partial pooling usually beats both extremes: no pooling overfits "
                    "small tasks, complete pooling ignores real differences. Try a large "
                    "child spread: complete pooling falls far behind.")
