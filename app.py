@@ -700,6 +700,19 @@ def result_ui(result: FitResult, scenario: Scenario) -> None:
     diagnostics_ui(result)
 
 
+def _parameterization_words(s: Scenario, d) -> str:
+    """Which tasks the fit parameterized how, in words."""
+    def listed(tasks: tuple[int, ...]) -> str:
+        return ", ".join(str(t) for t in tasks) or "none"
+
+    words = (f"Parameterization *{PARAMETERIZATION_LABELS[s.parameterization]}*: "
+             f"centered tasks: {listed(d.centered_tasks)}")
+    if d.partly_centered_tasks:
+        words += (f"; centered only along the directions their rows pin down: "
+                  f"{listed(d.partly_centered_tasks)}")
+    return words + "; the rest are non-centered."
+
+
 def diagnostics_ui(result: FitResult) -> None:
     """R-hat, ESS, divergences, ELBO and timings in plain words."""
     d = result.diagnostics
@@ -739,9 +752,7 @@ def diagnostics_ui(result: FitResult) -> None:
                 "the parent, when it is large they may roam, and the sampler can't take "
                 "steps that suit both. The *non-centered* model samples the distance from "
                 "the parent in units of the spread instead, which removes the funnel.")
-        centered = ", ".join(str(t) for t in d.centered_tasks) or "none"
-        words.append(f"Parameterization *{PARAMETERIZATION_LABELS[s.parameterization]}*: "
-                     f"centered tasks: {centered}; the rest are non-centered.")
+        words.append(_parameterization_words(s, d))
     else:
         words.append("ADVI fits a Gaussian approximation by maximising the ELBO; its draws "
                      "are independent, so R-hat and ESS don't apply. Check that the ELBO is "

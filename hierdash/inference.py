@@ -22,7 +22,15 @@ from hierdash.data import (
     sufficient_stats,
 )
 from hierdash.exact import ExactPosterior, exact_posterior
-from hierdash.model import NUTPIE_CACHE, build_model, centering_weights, model_data, model_key
+from hierdash.model import (
+    NUTPIE_CACHE,
+    Centering,
+    build_model,
+    centering_weights,
+    model_data,
+    model_key,
+    start_from,
+)
 from hierdash.pooling import NoPooling, complete_pooling, no_pooling, pooling_errors
 from hierdash.scenario import Scenario
 
@@ -49,6 +57,8 @@ class Diagnostics:
     tasks' child weights (and the scales); they are ``None`` for methods that draw
     independent samples (``exact``, the ADVI methods). ``elbo`` is the ELBO per
     iteration for the ADVI methods and ``converged`` their verdict.
+    ``centered_tasks`` are the tasks parameterized centered in every direction,
+    ``partly_centered_tasks`` those centered along some directions only (``auto``).
     """
 
     max_rhat: float | None = None
@@ -59,6 +69,7 @@ class Diagnostics:
     converged: bool | None = None
     convergence_message: str = ""
     centered_tasks: tuple[int, ...] = ()
+    partly_centered_tasks: tuple[int, ...] = ()
 
     def warnings(self) -> list[str]:
         """Plain-words warnings, each with what to try."""
@@ -67,8 +78,9 @@ class Diagnostics:
             out.append(
                 f"{self.divergences} divergent transitions: the sampler met curvature it "
                 "could not follow (often the funnel between the child spread and the "
-                "weights of tasks with little data). Try the other parameterization, "
-                "auto, or more tuning."
+                "weights of tasks with little data). Try the other parameterization "
+                "or auto, or raise target_accept to 0.99: where every task has almost "
+                "no data both forms can diverge, and a smaller step is what helps."
             )
         if self.max_rhat is not None and self.max_rhat > RHAT_LIMIT:
             out.append(
@@ -251,11 +263,11 @@ class _Stopper:
 # Runners: (scenario, prepared, report, stopper) -> (posterior, diagnostics,
 # compile seconds, sample seconds)
 # ---------------------------------------------------------------------------
-def _model_data(scenario: Scenario, prep: Prepared, centered: np.ndarray) -> dict:
-    return model_data(scenario, prep.stats, prep.padded.capacity[0], centered)
+def _model_data(scenario: Scenario, prep: Prepared, centering: Centering) -> dict:
+    return model_data(scenario, prep.stats, prep.padded.capacity[0], centering)
 
 
-def _centering(scenario: Scenario, prep: Prepared) -> np.ndarray:
+def _centering(scenario: Scenario, prep: Prepared) -> Centering:
     spread = prep.exact.spread_mean if scenario.learn_spread else scenario.child_spread
     return centering_weights(
         scenario,
@@ -275,6 +287,7 @@ def _run_nutpie(scenario, prep, report, stopper):
     compiled, compile_s = NUTPIE_CACHE.get(
         key, data, on_compile=lambda: report("compile", None, "Compiling the model (once per shape)")
     )
+    compiled = start_from(compiled, _one_exact_draw(prep.exact), centered)
     total = scenario.chains * (scenario.draws + scenario.tune)
     report("sample", 0.0, "Sampling with NUTS (nutpie)")
     stopper.start()
@@ -316,6 +329,13 @@ def _run_nutpie(scenario, prep, report, stopper):
     posterior = _trim(trace, scenario)
     diag = _mcmc_diagnostics(posterior, int(trace.sample_stats["diverging"].sum()), centered, scenario)
     return posterior, diag, compile_s, sample_s
+
+
+def _one_exact_draw(exact: ExactPosterior):
+    def draw(rng: np.random.Generator) -> dict:
+        return {name: value[0, 0] for name, value in exact.sample(1, 1, rng).items()}
+
+    return draw
 
 
 def _finished(sampler) -> bool:
@@ -429,7 +449,8 @@ def _run_advi(scenario, prep, report, stopper):
         elbo=elbo,
         converged=converged,
         convergence_message=message,
-        centered_tasks=tuple(int(t) for t in np.flatnonzero(centered[: scenario.n_tasks])),
+        centered_tasks=centered.centered_tasks(scenario.n_tasks),
+        partly_centered_tasks=centered.partly_centered_tasks(scenario.n_tasks),
     )
     return posterior, diag, first - t0, end - first
 
@@ -585,7 +606,8 @@ def _mcmc_diagnostics(posterior, divergences, centered, scenario) -> Diagnostics
         min_ess_bulk=extreme(ess_bulk, np.nanmin),
         min_ess_tail=extreme(ess_tail, np.nanmin),
         divergences=divergences,
-        centered_tasks=tuple(int(t) for t in np.flatnonzero(centered[: scenario.n_tasks])),
+        centered_tasks=centered.centered_tasks(scenario.n_tasks),
+        partly_centered_tasks=centered.partly_centered_tasks(scenario.n_tasks),
     )
 
 

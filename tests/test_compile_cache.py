@@ -134,3 +134,40 @@ def test_a_new_task_bucket_needs_a_new_model():
     five = BASE.replace(samples=(100, 80, 60, 40, 20))
     assert _key(five) != _key(BASE)
     assert _key(five).capacity_tasks == 8
+
+
+def test_chains_start_at_the_current_world_not_the_compiled_one(warm_base):
+    # nutpie's own initial point reads the pm.Data values of compile time: a model
+    # compiled with one world's centering started every later world there (one chain
+    # of a centered data-poor fit stuck, 1001 divergences). start_from puts each chain
+    # at the draw it is given, in the parameterization of the current data.
+    from hierdash.inference import _centering, _model_data
+    from hierdash.model import start_from
+
+    scenario = BASE.replace(samples=(100, 1, 0), parameterization="auto", seed=11)
+    prep = prepare(scenario)
+    centering = _centering(scenario, prep)
+    # Mixed on purpose: a centered task, a task centered along its one row's direction.
+    assert centering.centered_tasks(3) == (0,) and centering.partly_centered_tasks(3) == (1,)
+    compiled, _ = NUTPIE_CACHE.get(_key(scenario), _model_data(scenario, prep, centering))
+    rng = np.random.default_rng(0)
+    point = {
+        "parent": rng.normal(size=2),
+        "child": rng.normal(size=(3, 2)),
+        "noise": 1.5,
+        "spread": 0.7,
+    }
+    started = start_from(compiled, lambda _rng: point, centering)
+    flat = started.initial_point_func(5)
+    names, slices, _ = started.shape_info
+    value = {n: flat[sl] for n, sl in zip(names, slices, strict=True) if sl.stop <= started.n_dim}
+    parent = value["parent"]
+    raw = value["child_raw"].reshape(-1, 2)
+    w, rot = centering.weights, centering.rotation
+    parent_rot = np.einsum("tkj,k->tj", rot, parent)
+    child = np.einsum("tkj,tj->tk", rot, parent_rot + point["spread"] ** (1 - w) * (raw - w * parent_rot))
+    np.testing.assert_allclose(parent, point["parent"])
+    np.testing.assert_allclose(child[:3], point["child"])
+    np.testing.assert_allclose(np.exp(value["noise_log__"]), 1.5)
+    np.testing.assert_allclose(np.exp(value["spread_log__"]), 0.7)
+    assert started is not compiled and compiled.initial_point_func is not started.initial_point_func
