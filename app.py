@@ -348,7 +348,8 @@ def fit_ui() -> dict[str, Any]:
         "Parameterization", PARAMETERIZATIONS, key="parameterization", horizontal=True,
         format_func=PARAMETERIZATION_LABELS.__getitem__,
         help="Centered samples each task's weights directly; non-centered samples their "
-             "distance from the parent in units of the spread. Auto picks per task.")
+             "distance from the parent in units of the spread. Auto picks per task and "
+             "direction: centered where the task's data pin its weights down.")
     values["padding"] = st.radio(
         "Padding", PADDINGS, key="padding", horizontal=True,
         help="masked: padded rows stay out of the likelihood. naive: they enter it as "
