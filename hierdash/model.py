@@ -139,12 +139,16 @@ def model_data(
 
     ``stats`` are the likelihood's statistics of the real tasks (summed over the rows
     of the padded array's likelihood mask, see :func:`hierdash.data.sufficient_stats`);
-    tasks past them, up to ``capacity_tasks``, get none.
+    tasks past them, up to ``capacity_tasks``, get none. ``XtX`` and ``Xty`` are given
+    in each task's basis (``R'X'XR``, ``R'X'y`` for the rotation ``R`` of
+    ``centering``), so that the likelihood needs no rotation of the weights.
     """
     t, k = stats.Xty.shape
+    R = centering.rotation[:t]
     XtX = np.zeros((capacity_tasks, k, k))
     Xty = np.zeros((capacity_tasks, k))
-    XtX[:t], Xty[:t] = stats.XtX, stats.Xty
+    XtX[:t] = np.einsum("tki,tkl,tlj->tij", R, stats.XtX, R)
+    Xty[:t] = np.einsum("tki,tk->ti", R, stats.Xty)
     data = {
         "XtX": XtX,
         "Xty": Xty,
@@ -205,13 +209,17 @@ def build_model(key: ModelKey, data: dict[str, Any]):
             "child_raw", mu=w * parent_rot, sigma=spread**w, dims=("task", "feature")
         )
         child_rot = parent_rot + spread ** (1.0 - w) * (child_raw - w * parent_rot)
-        child = pm.Deterministic(
+        # The weights in the original basis, c = R b: only for the draws (nutpie computes
+        # deterministics once per draw, not per gradient).
+        pm.Deterministic(
             "child", pt.sum(rotation * child_rot[:, None, :], axis=2), dims=("task", "feature")
         )
-        # Sum of squared residuals over the mask's rows, from the statistics:
-        # sum (y - X c)^2 = y'y - 2 c'X'y + c'X'X c. Padded rows add nothing (masked)
-        # or a zero row with y = 0 to the row count (naive).
-        fitted = pt.sum(child * Xty) - 0.5 * pt.sum(child[:, :, None] * XtX * child[:, None, :])
+        # Sum of squared residuals over the mask's rows, from the statistics in the
+        # task's basis: sum (y - X c)^2 = y'y - 2 b'(R'X'y) + b'(R'X'XR) b with c = R b.
+        # Padded rows add nothing (masked) or a zero row with y = 0 to the row count (naive).
+        fitted = pt.sum(child_rot * Xty) - 0.5 * pt.sum(
+            child_rot[:, :, None] * XtX * child_rot[:, None, :]
+        )
         sq = yty - 2.0 * fitted
         pm.Potential(
             "likelihood",
