@@ -311,8 +311,8 @@ def _run_nutpie(scenario, prep, report, stopper):
         save_warmup=False,
         blocking=False,
         # Our own conversion of nutpie's Arrow tables (see _from_arrow): its generic
-        # one to an ArviZ tree of every variable and statistic took about half as long
-        # again as sampling the default world.
+        # one, to an ArviZ tree of every variable and statistic, took as long as the
+        # sampling itself on the default world (measured 0.135 s with it, 0.069 s without).
         return_raw_trace=True,
     )
     try:
