@@ -155,11 +155,10 @@ def model_data(
         "yty": np.array(float(stats.yty.sum())),
         "n_likelihood_rows": np.array(float(stats.n.sum())),
         "centered": np.asarray(centering.weights, dtype=float),
-        "rotation": np.asarray(centering.rotation, dtype=float),
         # R' of every task stacked, (capacity * K, K): R'p for all tasks is one
         # matrix-vector product per gradient.
         "rotation_t_stacked": np.ascontiguousarray(
-            np.transpose(centering.rotation, (0, 2, 1)).reshape(-1, centering.rotation.shape[1])
+            np.transpose(centering.rotation, (0, 2, 1)).reshape(-1, k)
         ),
         "prior_parent_mean": np.array(scenario.prior_parent_mean),
         "prior_parent_scale": np.array(scenario.prior_parent_scale),
@@ -194,7 +193,6 @@ def build_model(key: ModelKey, data: dict[str, Any]):
         yty = pm.Data("yty", data["yty"])
         n_rows = pm.Data("n_likelihood_rows", data["n_likelihood_rows"])
         w = pm.Data("centered", data["centered"], dims=("task", "feature"))
-        rotation = pm.Data("rotation", data["rotation"], dims=("task", "feature", "feature_"))
         prior_mu = pm.Data("prior_parent_mean", data["prior_parent_mean"])
         prior_sd = pm.Data("prior_parent_scale", data["prior_parent_scale"])
         noise_scale = pm.Data("prior_noise_scale", data["prior_noise_scale"])
@@ -222,8 +220,9 @@ def build_model(key: ModelKey, data: dict[str, Any]):
         child_rot = parent_rot + offset_scale * (child_raw - w * parent_rot)
         # The weights in the original basis, c = R b: only for the draws (nutpie computes
         # deterministics once per draw, not per gradient).
+        rotation_t_3d = rotation_t.reshape((key.capacity_tasks, key.n_features, key.n_features))
         pm.Deterministic(
-            "child", pt.sum(rotation * child_rot[:, None, :], axis=2), dims=("task", "feature")
+            "child", pt.sum(rotation_t_3d * child_rot[:, :, None], axis=1), dims=("task", "feature")
         )
         # Sum of squared residuals over the mask's rows, from the statistics in the
         # task's basis: sum (y - X c)^2 = y'y - 2 b'(R'X'y) + b'(R'X'XR) b with c = R b.
