@@ -31,7 +31,15 @@ import pandas as pd
 import streamlit as st
 
 from hierdash import charts
-from hierdash.inference import RHAT_LIMIT, FitResult, FitStopped, Progress, fit, warm_up
+from hierdash.inference import (
+    RHAT_LIMIT,
+    Diagnostics,
+    FitResult,
+    FitStopped,
+    Progress,
+    fit,
+    warm_up,
+)
 from hierdash.presets import PRESETS, matching_preset
 from hierdash.report import data_csv, posterior_netcdf, weights_csv
 from hierdash.scenario import (
@@ -701,7 +709,7 @@ def result_ui(result: FitResult, scenario: Scenario) -> None:
     diagnostics_ui(result)
 
 
-def _parameterization_words(s: Scenario, d) -> str:
+def _parameterization_words(s: Scenario, d: Diagnostics) -> str:
     """Which tasks the fit parameterized how, in words."""
     def listed(tasks: tuple[int, ...]) -> str:
         return ", ".join(str(t) for t in tasks) or "none"
