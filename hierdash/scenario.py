@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 Method = Literal["nuts", "pymc_nuts", "advi", "fullrank_advi", "exact"]
-Parameterization = Literal["auto", "centered", "noncentered"]
+Parameterization = Literal["auto", "marginal", "centered", "noncentered"]
 Padding = Literal["masked", "naive"]
 
 METHODS: tuple[str, ...] = get_args(Method)
@@ -122,8 +122,11 @@ class Scenario:
     advi_iterations, advi_learning_rate
         Variational settings (Adam optimizer).
     parameterization
-        ``centered``, ``noncentered`` or ``auto`` (per task, by how well its data
-        inform its weights).
+        ``marginal`` integrates the child weights out (the sampler explores the
+        scales only and each draw's weights come from their exact conditional);
+        ``centered`` and ``noncentered`` sample every child weight (the funnel
+        lesson); ``auto`` picks for the method (see
+        :func:`hierdash.model.resolve_parameterization`).
     padding
         ``masked`` keeps padded rows out of the likelihood; ``naive`` lets them in
         with ``y = 0`` (to show the bias that causes).
