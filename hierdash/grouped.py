@@ -10,7 +10,6 @@ message says what is wrong and what to do, in plain words.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -19,6 +18,14 @@ import numpy as np
 import pandas as pd
 
 from hierdash.data import SufficientStats, World
+from hierdash.datasets.checks import (
+    check_collinear,
+    check_options,
+    drop_missing,
+    group_labels,
+    numeric_column,
+    quoted,
+)
 from hierdash.datasets.reading import MAX_BYTES, DataError, read_table
 from hierdash.scenario import BOUNDS, Scenario
 
@@ -143,140 +150,6 @@ class GroupedData:
         return out
 
 
-def _quoted(value: object, limit: int = 40) -> str:
-    """A cell's value as quoted text, cut to ``limit`` characters."""
-    text = str(value)
-    if len(text) > limit:
-        text = text[: limit - 3] + "..."
-    return repr(text)
-
-
-def _unknown_column(name: str, columns: list[str]) -> DataError:
-    listing = ", ".join(repr(c) for c in columns[:20])
-    if len(columns) > 20:
-        listing += f" and {len(columns) - 20} more"
-    close = difflib.get_close_matches(name, columns, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return DataError(f"There is no column {_quoted(name)}.{hint} The columns are: {listing}.")
-
-
-def _numeric(frame: pd.DataFrame, column: str, role: str) -> pd.Series:
-    """The column as floats (missing stays NaN), or a DataError showing a bad value."""
-    series = frame[column]
-    if pd.api.types.is_bool_dtype(series):
-        series = series.astype(float)
-    if pd.api.types.is_numeric_dtype(series):
-        values = series.astype(float)
-    else:
-        values = pd.to_numeric(series, errors="coerce").astype(float)
-        bad = np.flatnonzero((series.notna() & values.isna()).to_numpy())
-        if bad.size:
-            first = int(bad[0])
-            raise DataError(
-                f"The {role} column {_quoted(column)} is not numeric: data row {first + 1} "
-                f"holds {_quoted(series.iloc[first])} ({bad.size:,} rows like it). Choose a "
-                "numeric column, or leave a cell empty if its value is missing."
-            )
-    infinite = np.flatnonzero(np.isinf(values.to_numpy()))
-    if infinite.size:
-        raise DataError(
-            f"The {role} column {_quoted(column)} holds an infinite value in data row "
-            f"{int(infinite[0]) + 1}: every value must be a finite number."
-        )
-    return values
-
-
-def _group_labels(series: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Codes 0..G-1 in sorted order of the groups, and each group's name as text."""
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        codes, uniques = pd.factorize(series, sort=True)
-        values = np.asarray(uniques, dtype=float)
-        whole = np.all(np.mod(values, 1) == 0)
-        names = [str(int(v)) if whole else repr(float(v)) for v in values]
-    else:
-        codes, uniques = pd.factorize(series.astype(str), sort=True)
-        names = [str(u) for u in uniques]
-    return codes, names
-
-
-def _check_options(frame, group, y, x, intercept, standardise, max_groups, max_rows,
-                   missing) -> list[str]:
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
-    for name, value in (("group", group), ("y", y)):
-        if not isinstance(value, str):
-            raise ValueError(f"{name} = {value!r} is not allowed: must be a column name (text)")
-    if isinstance(x, str) or not all(isinstance(c, str) for c in x):
-        raise ValueError(f"x = {x!r} is not allowed: must be a list of column names")
-    for name, value in (("intercept", intercept), ("standardise", standardise)):
-        if not isinstance(value, bool):
-            raise ValueError(f"{name} = {value!r} is not allowed: must be True or False")
-    for name, value, low in (("max_groups", max_groups, 2), ("max_rows", max_rows, 2)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{name} = {value!r} is not allowed: must be a whole number >= {low}")
-    if missing not in ("drop", "refuse"):
-        raise ValueError(f"missing = {missing!r} is not allowed: must be drop or refuse")
-    x = list(x)
-    columns = [str(c) for c in frame.columns]
-    for name in (group, y, *x):
-        if name not in columns:
-            raise _unknown_column(name, columns)
-    if y == group:
-        raise DataError(f"The outcome and the group are the same column ({_quoted(y)}): "
-                        "choose a different column for each.")
-    for name in x:
-        if name in (group, y):
-            role = "group" if name == group else "outcome"
-            raise DataError(f"{_quoted(name)} is already the {role} column: it can't also "
-                            "be a feature.")
-        if x.count(name) > 1:
-            raise DataError(f"The feature {_quoted(name)} is chosen twice: choose it once.")
-    k = int(intercept) + len(x)
-    if k == 0:
-        raise DataError("Choose at least one feature, or keep the intercept.")
-    if k > MAX_FEATURES:
-        raise DataError(
-            f"That makes {k} weights per group ({'an intercept and ' if intercept else ''}"
-            f"{len(x)} features): at most {MAX_FEATURES} are allowed. Choose fewer features."
-        )
-    if len(frame) == 0:
-        raise DataError("The table has no rows.")
-    return x
-
-
-def _drop_missing(frame, group, y, x, missing) -> tuple[pd.DataFrame, int, list[str]]:
-    used = frame[[group, y, *x]]
-    absent = used.isna()
-    absent[group] |= used[group].astype(str).str.strip().eq("") & used[group].notna()
-    bad_rows = absent.any(axis=1)
-    n_bad = int(bad_rows.sum())
-    if not n_bad:
-        return frame, 0, []
-    per_column = ", ".join(f"{c}: {int(absent[c].sum()):,}" for c in absent.columns
-                           if absent[c].any())
-    if missing == "refuse":
-        raise DataError(f"{n_bad:,} rows have missing values ({per_column}). Fill them "
-                        "in, or let hierdash drop those rows.")
-    if n_bad == len(frame):
-        raise DataError(f"Every row has a missing value in the chosen columns ({per_column}): "
-                        "nothing is left to fit.")
-    note = (f"Dropped {n_bad:,} of {len(frame):,} rows with missing values ({per_column}).")
-    return frame.loc[~bad_rows.to_numpy()], n_bad, [note]
-
-
-def _check_collinear(X: np.ndarray, names: list[str]) -> None:
-    """Refuse features that are an exact combination of the earlier ones (pooled rows)."""
-    norms = np.linalg.norm(X, axis=0)
-    scaled = X / np.where(norms > 0, norms, 1.0)
-    for j in range(1, X.shape[1]):
-        if np.linalg.matrix_rank(scaled[:, : j + 1], tol=1e-9 * len(X) ** 0.5) <= j:
-            earlier = ", ".join(repr(n) for n in names[:j])
-            raise DataError(
-                f"The feature {_quoted(names[j])} is a combination of {earlier}: their "
-                "weights can't be told apart. Remove one of them."
-            )
-
-
 def prepare_groups(
     frame: pd.DataFrame,
     *,
@@ -323,31 +196,32 @@ def prepare_groups(
     ValueError
         For an option of the wrong kind (a programming error, not the data's).
     """
-    x = _check_options(frame, group, y, x, intercept, standardise, max_groups, max_rows,
-                       missing)
+    x = check_options(frame, group=group, y=y, x=x, intercept=intercept,
+                      standardise=standardise, max_groups=max_groups, max_rows=max_rows,
+                      missing=missing, max_features=MAX_FEATURES)
     frame = frame.rename(columns=str)
-    outcome = _numeric(frame, y, "outcome")
-    features = {c: _numeric(frame, c, "feature") for c in x}
+    outcome = numeric_column(frame, y, "outcome")
+    features = {c: numeric_column(frame, c, "feature") for c in x}
     numeric = pd.DataFrame({group: frame[group], y: outcome, **features}, index=frame.index)
-    clean, n_dropped, notes = _drop_missing(numeric, group, y, x, missing)
+    clean, n_dropped, notes = drop_missing(numeric, group, y, x, missing)
     if len(clean) > max_rows:
         raise DataError(f"The table has {len(clean):,} rows: at most {max_rows:,} are allowed.")
-    codes, names = _group_labels(clean[group])
+    codes, names = group_labels(clean[group])
     n_groups = len(names)
     if n_groups == 1:
         raise DataError(
-            f"The group column {_quoted(group)} has only one value ({_quoted(names[0])}): "
+            f"The group column {quoted(group)} has only one value ({quoted(names[0])}): "
             "there is nothing to pool. Choose a column that splits the rows into groups."
         )
     if n_groups > max_groups:
         raise DataError(
-            f"The group column {_quoted(group)} has {n_groups:,} distinct values (at most "
+            f"The group column {quoted(group)} has {n_groups:,} distinct values (at most "
             f"{max_groups:,} allowed); did you pick an ID column? Choose a column whose "
             "values repeat, such as a school, a county or a patient."
         )
     y_all = clean[y].to_numpy(float)
     if np.ptp(y_all) == 0:
-        raise DataError(f"The outcome {_quoted(y)} is {y_all[0]:g} in every row: there is "
+        raise DataError(f"The outcome {quoted(y)} is {y_all[0]:g} in every row: there is "
                         "nothing to explain.")
     raw = clean[x].to_numpy(float).reshape(len(clean), len(x))
     means, sds = np.zeros(len(x)), np.ones(len(x))
@@ -356,12 +230,12 @@ def prepare_groups(
         if np.ptp(column) == 0:
             if intercept:
                 raise DataError(
-                    f"The feature {_quoted(name)} is {column[0]:g} in every row: with an "
+                    f"The feature {quoted(name)} is {column[0]:g} in every row: with an "
                     "intercept it can't be told apart from the intercept. Remove it, or fit "
                     "without an intercept."
                 )
             if column[0] == 0:
-                raise DataError(f"The feature {_quoted(name)} is 0 in every row: it says "
+                raise DataError(f"The feature {quoted(name)} is 0 in every row: it says "
                                 "nothing about the outcome. Remove it.")
         if standardise:
             means[j] = column.mean() if intercept else 0.0
@@ -370,7 +244,7 @@ def prepare_groups(
     if intercept:
         fitted = np.column_stack([np.ones(len(clean)), fitted])
     names_k = (["(intercept)" if "intercept" in x else "intercept"] if intercept else []) + x
-    _check_collinear(fitted, names_k)
+    check_collinear(fitted, names_k)
 
     order = np.argsort(codes, kind="stable")
     counts = np.bincount(codes, minlength=n_groups)
