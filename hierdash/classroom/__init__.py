@@ -3,6 +3,7 @@
 No Streamlit here: the pages in ``hierdash.ui`` call these functions.
 """
 
+from hierdash.classroom.csv_safe import escape_cell, safe_csv
 from hierdash.classroom.errors import (
     ClassClosed,
     ClassFull,
@@ -12,6 +13,15 @@ from hierdash.classroom.errors import (
     RateLimited,
     UnknownClass,
     WrongTeacherKey,
+)
+from hierdash.classroom.predict import (
+    FurthestTasks,
+    PredictionScore,
+    PullInputs,
+    distances_moved,
+    furthest_tasks,
+    score_prediction,
+    true_pulls,
 )
 from hierdash.classroom.records import (
     MAX_NICKNAME,
@@ -34,15 +44,24 @@ __all__ = [
     "ClassroomError",
     "ClassroomStore",
     "DatabaseUnavailable",
+    "FurthestTasks",
     "MAX_NICKNAME",
     "NewClass",
     "NicknameTooLong",
+    "PredictionScore",
+    "PullInputs",
     "RateLimited",
     "StudentResult",
     "UnknownClass",
     "WrongTeacherKey",
     "board_frame",
     "clean_nickname",
+    "distances_moved",
+    "escape_cell",
+    "furthest_tasks",
     "resolve_db_url",
+    "safe_csv",
+    "score_prediction",
     "summarise_board",
+    "true_pulls",
 ]
