@@ -43,13 +43,16 @@ def numeric_column(frame: pd.DataFrame, column: str, role: str) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series):
         values = series.astype(float)
     else:
-        values = pd.tonumeric_column(series, errors="coerce").astype(float)
+        # Blank cells are missing values, not bad numbers.
+        series = series.mask(series.astype(str).str.strip().eq(""))
+        values = pd.to_numeric(series, errors="coerce").astype(float)
         bad = np.flatnonzero((series.notna() & values.isna()).to_numpy())
         if bad.size:
             first = int(bad[0])
+            count = "1 row is" if bad.size == 1 else f"{bad.size:,} rows are"
             raise DataError(
                 f"The {role} column {quoted(column)} is not numeric: data row {first + 1} "
-                f"holds {quoted(series.iloc[first])} ({bad.size:,} rows like it). Choose a "
+                f"holds {quoted(series.iloc[first])} ({count} not a number). Choose a "
                 "numeric column, or leave a cell empty if its value is missing."
             )
     infinite = np.flatnonzero(np.isinf(values.to_numpy()))

@@ -59,7 +59,16 @@ def _not_csv(what: str) -> DataError:
 
 
 def _size_text(n: int) -> str:
-    return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} kB"
+    if n < 1024:
+        return f"{n} bytes"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.3g} kB"
+    return f"{n / (1024 * 1024):.3g} MB"
+
+
+def _too_big(size: int, limit: int) -> DataError:
+    return DataError(f"The file is {_size_text(size)}, over the limit of {_size_text(limit)}. "
+                     "Upload a smaller table (fewer rows or columns).")
 
 
 def _raw_bytes(source: bytes | str | Path, max_bytes: int) -> bytes:
@@ -71,16 +80,14 @@ def _raw_bytes(source: bytes | str | Path, max_bytes: int) -> bytes:
             raise DataError(f"There is no file {str(path)!r}.")
         size = path.stat().st_size
         if size > max_bytes:  # refuse before reading a huge file into memory
-            raise DataError(f"The file is {_size_text(size)}: at most "
-                            f"{_size_text(max_bytes)} are allowed. Upload a smaller table.")
+            raise _too_big(size, max_bytes)
         raw = path.read_bytes()
     else:
         raise ValueError(
             f"source = {type(source).__name__} is not allowed: must be bytes or a file path"
         )
     if len(raw) > max_bytes:
-        raise DataError(f"The file is {_size_text(len(raw))}: at most {_size_text(max_bytes)} "
-                        "are allowed. Upload a smaller table.")
+        raise _too_big(len(raw), max_bytes)
     return raw
 
 
