@@ -297,6 +297,8 @@ def test_a_wrong_teacher_key_changes_nothing(store):
         assert not store.is_teacher(code, wrong)
     assert len(store.board(code)) == 1 and not store.class_info(code).closed
     assert store.is_teacher(code, key) and store.is_teacher(other_code, other_key)
+    # a key checked once (and remembered) opens its own class only
+    assert not store.is_teacher(other_code, key) and not store.is_teacher(code, other_key)
     assert store.clear_class(code, key) == 1
     assert store.board(code) == []
 

@@ -2,7 +2,7 @@
 
 The *pull* of a task is the share of the way its partial-pooling estimate moved from the
 task's own (no-pooling) estimate toward the parent: 0 keeps its own estimate, 1 lands
-on the parent. It is the same quantity as :func:`hierdash.charts.task_pull` (the
+on the parent. It is the same quantity as ``task_pull``, the pull the shrinkage chart draws (the
 least-squares slope over features of ``own - partial`` on ``own - parent``), here
 computed from the exact posterior so the answer is there at once. A task without rows
 has no estimate of its own and takes the parent's: its pull is 1. A task with rows but

@@ -59,6 +59,7 @@ MAX_RESULTS = 200
 SENDS_PER_MINUTE = 3
 RATE_WINDOW = timedelta(minutes=1)
 MAX_SESSION_ID = 200
+MAX_VERIFIED = 10_000
 
 
 class NewClass(NamedTuple):
@@ -135,6 +136,9 @@ class ClassroomStore:
         self._now = now or (lambda: datetime.now(UTC))
         self._schema_ready = False
         self._schema_lock = threading.Lock()
+        # (code, sha256 of key) pairs already checked: a teacher's page re-checks its key
+        # on every refresh, and scrypt is slow on purpose. Keys never change.
+        self._verified: set[tuple[str, str]] = set()
         try:
             self._engine = make_engine(self.url)
         except (SQLAlchemyError, ImportError, OSError) as err:
@@ -208,9 +212,17 @@ class ClassroomStore:
     def _check_key(self, code: str, teacher_key: str) -> None:
         with self._connection(write=False) as conn:
             stored = self._class_row(conn, code).teacher_key_hash
+        if not isinstance(teacher_key, str):
+            raise WrongTeacherKey(code)
+        seen = (code, hashlib.sha256(teacher_key.encode()).hexdigest())
+        if seen in self._verified:
+            return
         # scrypt outside the transaction: it takes tens of milliseconds.
         if not verify_teacher_key(teacher_key, stored):
             raise WrongTeacherKey(code)
+        if len(self._verified) > MAX_VERIFIED:
+            self._verified.clear()
+        self._verified.add(seen)
 
     # -- teacher -----------------------------------------------------------------------
     def create_class(self) -> NewClass:
