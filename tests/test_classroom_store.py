@@ -424,3 +424,14 @@ def test_the_class_limit_holds_under_concurrent_sends(db_url, clock):
     assert len(store.board(code)) == 10
     store.dispose()
 
+
+
+def test_with_no_setting_the_store_uses_a_file_in_the_data_dir(tmp_path, monkeypatch):
+    monkeypatch.delenv("HIERDASH_DB_URL", raising=False)
+    monkeypatch.setenv("HIERDASH_DATA_DIR", str(tmp_path / "data"))
+    store = ClassroomStore()
+    code, _ = store.create_class()
+    assert (tmp_path / "data" / "classroom.sqlite").exists()
+    monkeypatch.setenv("HIERDASH_DB_URL", f"sqlite:///{tmp_path / 'data' / 'classroom.sqlite'}")
+    assert ClassroomStore().class_info(code).results == 0  # the same file, by URL
+    store.dispose()
