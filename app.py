@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from hierdash import charts
+from hierdash import charts, summaries
 from hierdash.inference import (
     RHAT_LIMIT,
     Diagnostics,
@@ -67,7 +67,8 @@ METHOD_LABELS = {
     "fullrank_advi": "ADVI (full-rank)",
     "exact": "exact (closed form)",
 }
-PARAMETERIZATION_LABELS = {"auto": "auto", "centered": "centered", "noncentered": "non-centered"}
+PARAMETERIZATION_LABELS = {"auto": "auto", "marginal": "marginal", "centered": "centered",
+                           "noncentered": "non-centered"}
 STAGES = ("simulate", "compile", "sample", "summarise")
 
 
@@ -671,13 +672,13 @@ def result_ui(result: FitResult, scenario: Scenario) -> None:
     left, right = st.columns(2, gap="medium")
     with left:
         st.markdown("**Pull toward the parent against sample count**")
-        st.altair_chart(charts.pull_chart(result.weights), width="stretch")
+        st.altair_chart(charts.pull_chart(summaries.task_pull(result.weights)), width="stretch")
         st.caption("0 = the task keeps its own estimate, 1 = it takes the parent's. Tasks "
                    "with too few rows for an estimate of their own are left out; a task "
                    "with no rows takes the parent (pull 1).")
     with right:
         st.markdown("**Error against the true child weights**")
-        st.altair_chart(charts.rmse_chart(result.errors, result.weights), width="stretch")
+        st.altair_chart(charts.rmse_chart(summaries.comparable_errors(result.weights)), width="stretch")
         st.caption("Partial pooling usually beats both extremes: no pooling overfits "
                    "small tasks, complete pooling ignores real differences. Try a large "
                    "child spread: complete pooling falls far behind.")
@@ -687,8 +688,8 @@ def result_ui(result: FitResult, scenario: Scenario) -> None:
     cap_tasks, cap_rows = padded.capacity
     left, right = st.columns([3, 1], gap="medium")
     with left:
-        st.altair_chart(charts.padding_chart(padded.mask, padded.likelihood_mask, padded.counts),
-                        width="stretch")
+        st.altair_chart(charts.padding_chart(summaries.padding_segments(
+            padded.mask, padded.likelihood_mask, padded.counts)), width="stretch")
         st.markdown("**Noise and spread: posterior against the truth**")
         st.altair_chart(charts.scales_chart(result.scales, reference=reference), width="content")
     with right:

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hierdash import charts
+from hierdash import charts, summaries
 from hierdash.charts import COLORS
+from hierdash.settings import CI_LABEL
 
 OKABE_ITO = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
              "#000000", "#999999"}
@@ -127,14 +128,22 @@ def tooltip_fields(layer: dict) -> set[str]:
 # The module
 # ---------------------------------------------------------------------------
 def test_charts_module_does_not_import_streamlit():
-    source = Path(charts.__file__).read_text()
-    imported = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            imported |= {a.name.split(".")[0] for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
-    assert "streamlit" not in imported
+    sources = [*Path(charts.__file__).parent.glob("*.py"), Path(summaries.__file__)]
+    assert len(sources) > 2
+    for path in sources:
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module.split(".")[0])
+        assert "streamlit" not in imported, path
+
+
+def test_interval_labels_come_from_the_one_interval_setting():
+    assert CI_LABEL in charts.POSTERIOR
+    tooltips = json.dumps(spec(charts.parent_chart(make_weights())))
+    assert f"{CI_LABEL} interval from" in tooltips
 
 
 def test_palette_is_okabe_ito_mid_tones():
@@ -226,7 +235,7 @@ def test_shrinkage_chart_sorts_tasks_by_samples_and_draws_arrows():
 
 
 def test_task_pull_measures_the_share_of_the_way_to_the_parent():
-    pull = charts.task_pull(make_weights(samples=(100, 20, 0), pull=0.25, unidentified=(1,)))
+    pull = summaries.task_pull(make_weights(samples=(100, 20, 0), pull=0.25, unidentified=(1,)))
     assert list(pull["task"]) == [0, 1, 2]
     assert pull.loc[0, "pull"] == pytest.approx(0.25)
     assert np.isnan(pull.loc[1, "pull"])  # rows but no estimate of its own
@@ -235,7 +244,8 @@ def test_task_pull_measures_the_share_of_the_way_to_the_parent():
 
 
 def test_pull_chart_drops_tasks_without_a_pull_and_uses_symlog():
-    chart = charts.pull_chart(make_weights(samples=(100, 20, 0), unidentified=(1,)))
+    chart = charts.pull_chart(
+        summaries.task_pull(make_weights(samples=(100, 20, 0), unidentified=(1,))))
     d = spec(chart)
     frames = datasets(chart)
     points = next(f for f in frames if "n" in f)
@@ -246,7 +256,7 @@ def test_pull_chart_drops_tasks_without_a_pull_and_uses_symlog():
 
 def test_rmse_chart_shows_the_three_estimates_in_spectrum_order():
     errors = {"no_pooling": 0.5, "complete_pooling": 1.0, "partial_pooling": 0.3}
-    chart = charts.rmse_chart(errors)
+    chart = charts.rmse_chart(summaries.errors_table(errors))
     d = spec(chart)
     data = the_data(chart)
     assert dict(zip(data["method"], data["rmse"], strict=True)) == {
@@ -258,33 +268,33 @@ def test_rmse_chart_shows_the_three_estimates_in_spectrum_order():
 
 
 def test_rmse_chart_leaves_out_nan():
-    data = the_data(charts.rmse_chart({"no_pooling": float("nan"), "partial_pooling": 0.3,
-                                       "complete_pooling": 1.0}))
+    data = the_data(charts.rmse_chart(summaries.errors_table(
+        {"no_pooling": float("nan"), "partial_pooling": 0.3, "complete_pooling": 1.0})))
     assert set(data["method"]) == {"partial pooling", "complete pooling"}
 
 
 def test_comparable_errors_match_engine_errors_when_every_task_has_an_estimate():
     weights = make_weights(samples=(100, 20, 30))
-    errors = charts.comparable_errors(weights)
+    errors = summaries.comparable_errors(weights)
     child = weights[weights["level"] == "child"]
     expected = np.sqrt(np.mean((child["mean"] - child["true"]) ** 2))
     assert set(errors["scope"]) == {charts.ALL_TASKS}
     got = errors.set_index("method")["rmse"]
     assert got["partial pooling"] == pytest.approx(expected)
     # The same chart as from the engine's dict: one panel.
-    assert not isinstance(charts.rmse_chart({}, weights), alt.FacetChart)
+    assert not isinstance(charts.rmse_chart(errors), alt.FacetChart)
 
 
 def test_rmse_chart_splits_scopes_when_some_task_has_no_estimate():
     weights = make_weights(samples=(100, 20, 0))
-    errors = charts.comparable_errors(weights)
+    errors = summaries.comparable_errors(weights)
     own_scope = "tasks with an estimate of their own (2 of 3)"
     assert set(errors["scope"]) == {charts.ALL_TASKS, own_scope}
     assert "no pooling" not in set(errors.loc[errors["scope"] == charts.ALL_TASKS, "method"])
     assert set(errors.loc[errors["scope"] == own_scope, "method"]) == {
         "no pooling", "partial pooling", "complete pooling"}
     assert (errors.loc[errors["scope"] == own_scope, "tasks"] == 2).all()
-    chart = charts.rmse_chart({"no_pooling": 0.1}, weights)
+    chart = charts.rmse_chart(errors)
     assert isinstance(chart, alt.FacetChart)
     assert spec(chart)["facet"]["row"]["field"] == "scope"
 
@@ -294,7 +304,7 @@ def test_rmse_chart_splits_scopes_when_some_task_has_no_estimate():
 # ---------------------------------------------------------------------------
 def test_padding_segments_masked_trim_to_the_real_shape():
     mask, likelihood = make_masks([5, 2, 0], "masked")
-    seg = charts.padding_segments(mask, likelihood, [5, 2, 0])
+    seg = summaries.padding_segments(mask, likelihood, [5, 2, 0])
     assert seg["end"].max() == 5  # trimmed from capacity 16 to the real max rows
     assert sorted(seg["task"].unique()) == [0, 1, 2]  # capacity task 3 trimmed
     assert set(seg["kind"]) == {charts.REAL, charts.PAD_IGNORED}
@@ -306,7 +316,7 @@ def test_padding_segments_masked_trim_to_the_real_shape():
 
 def test_padding_segments_naive_mark_padding_in_the_likelihood():
     mask, likelihood = make_masks([5, 2, 0], "naive")
-    seg = charts.padding_segments(mask, likelihood, [5, 2, 0])
+    seg = summaries.padding_segments(mask, likelihood, [5, 2, 0])
     assert charts.PAD_IGNORED not in set(seg["kind"])
     used = seg[seg["kind"] == charts.PAD_USED].groupby("task")["rows"].sum()
     assert used.to_dict() == {1: 3, 2: 5}
@@ -314,13 +324,14 @@ def test_padding_segments_naive_mark_padding_in_the_likelihood():
 
 def test_padding_segments_of_a_world_without_rows_is_empty():
     mask, likelihood = make_masks([0, 0])
-    assert charts.padding_segments(mask, likelihood, [0, 0]).empty
-    spec(charts.padding_chart(mask, likelihood, [0, 0]))  # still a valid chart
+    segments = summaries.padding_segments(mask, likelihood, [0, 0])
+    assert segments.empty
+    spec(charts.padding_chart(segments))  # still a valid chart
 
 
 def test_padding_chart_colours_cells_by_kind():
     mask, likelihood = make_masks([5, 2], "naive")
-    chart = charts.padding_chart(mask, likelihood, [5, 2])
+    chart = charts.padding_chart(summaries.padding_segments(mask, likelihood, [5, 2]))
     d = spec(chart)
     assert d["mark"]["type"] == "rect"
     assert d["encoding"]["x2"]["field"] == "end"
@@ -376,20 +387,19 @@ def test_every_chart_builds_from_a_real_exact_fit(preset):
 
     scenario = apply_preset(Scenario(method="exact", draws=200, padding="naive"), preset)
     result = fit(scenario)
+    segments = summaries.padding_segments(result.padded.mask, result.padded.likelihood_mask,
+                                          result.padded.counts)
     reference = True
     built = [
         charts.parent_chart(result.weights, reference=reference),
         charts.child_chart(result.weights, reference=reference),
         charts.shrinkage_chart(result.weights),
-        charts.pull_chart(result.weights),
-        charts.rmse_chart(result.errors, result.weights),
-        charts.padding_chart(result.padded.mask, result.padded.likelihood_mask,
-                             result.padded.counts),
+        charts.pull_chart(summaries.task_pull(result.weights)),
+        charts.rmse_chart(summaries.comparable_errors(result.weights)),
+        charts.padding_chart(segments),
         charts.scales_chart(result.scales, reference=reference),
     ]
     for chart in built:
         spec(chart)
-    segments = charts.padding_segments(result.padded.mask, result.padded.likelihood_mask,
-                                       result.padded.counts)
     assert segments["task"].nunique() == scenario.n_tasks
     assert segments["end"].max() == max(scenario.samples)
