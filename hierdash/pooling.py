@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hierdash.data import SufficientStats
-from hierdash.exact import check_stats
+from hierdash.checks import check_stats
 
 __all__ = ["NoPooling", "no_pooling", "complete_pooling", "pooling_errors", "RANK_RTOL"]
 
@@ -71,7 +71,7 @@ def no_pooling(stats: SufficientStats) -> NoPooling:
     Raises
     ------
     ValueError
-        If the statistics are inconsistent (see :func:`hierdash.exact.check_stats`).
+        If the statistics are inconsistent (see :func:`hierdash.checks.check_stats`).
     """
     XtX, Xty, _, n = check_stats(stats)
     t, k = Xty.shape
@@ -127,7 +127,7 @@ def complete_pooling(stats: SufficientStats) -> np.ndarray:
     Raises
     ------
     ValueError
-        If the statistics are inconsistent (see :func:`hierdash.exact.check_stats`).
+        If the statistics are inconsistent (see :func:`hierdash.checks.check_stats`).
     """
     XtX, Xty, _, n = check_stats(stats)
     k = Xty.shape[1]
