@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.stats import binom
 
 from hierdash.calibration import (
     FAMILIES,
@@ -277,5 +278,7 @@ def test_nuts_is_calibrated_without_divergences_on_issue9_worlds():
             coverage, se = summary.coverage_of(level, interval)
             se = max(se, math.sqrt(interval * (1 - interval) / n_worlds))
             assert abs(coverage - interval) < 3 * se, (level, interval, coverage, se)
-    # Issue 9's target is at most 2% of worlds; over 36 worlds allow one.
-    assert summary.worlds_with_divergences <= 1, summary.to_dict()
+    # Issue 9's target is at most 2% of worlds. A sampler exactly at that rate puts
+    # more than `allowed` divergent worlds among these 36 only 1% of the time.
+    allowed = int(binom.ppf(0.99, n_worlds, 0.02))
+    assert summary.worlds_with_divergences <= allowed, summary.to_dict()
