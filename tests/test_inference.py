@@ -8,8 +8,8 @@ method that is biased by more than a few standard errors fails, however many dra
 import numpy as np
 import pytest
 
+from hierdash.compiled import NUTPIE_CACHE
 from hierdash.inference import FitStopped, draws_of, elbo_converged, fit
-from hierdash.model import NUTPIE_CACHE
 from hierdash.scenario import Scenario
 
 # The worlds: imbalanced with a task of 0 rows, and the default.
@@ -61,14 +61,41 @@ def test_nuts_matches_exact_within_monte_carlo_error(method, scenario):
 
 
 @pytest.mark.slow
-def test_auto_centers_data_rich_tasks_and_not_the_empty_one():
+@pytest.mark.statistical
+@pytest.mark.parametrize(
+    "parameterization, scenario",
+    [("centered", DEFAULT),
+     ("noncentered", Scenario(samples=(5,) * 8, n_features=2, noise_sd=3.0, seed=5))],
+    ids=["centered-data-rich", "noncentered-data-poor"],
+)
+def test_the_sampled_forms_match_exact_where_they_suit_the_world(parameterization, scenario):
+    # The latent model (the funnel lesson) stays right where its form has no funnel:
+    # centered for data-rich tasks, non-centered for data-poor ones.
+    result = fit(scenario.replace(parameterization=parameterization, draws=1000, tune=1000))
+    mean_z, sd_z = _z_scores(result)
+    assert np.abs(mean_z).max() < Z_LIMIT, mean_z
+    assert np.abs(sd_z).max() < Z_LIMIT, sd_z
+    assert result.diagnostics.parameterization == parameterization
+
+
+def test_auto_integrates_the_weights_out_for_nuts_and_keeps_them_for_advi():
+    from hierdash.samplers import resolve_parameterization
+
+    for method, expected in [("nuts", "marginal"), ("pymc_nuts", "marginal"),
+                             ("advi", "per_task"), ("fullrank_advi", "per_task")]:
+        assert resolve_parameterization(Scenario(method=method)) == expected
+    for chosen in ("marginal", "centered", "noncentered"):
+        assert resolve_parameterization(Scenario(method="advi", parameterization=chosen)) == chosen
+
+
+@pytest.mark.slow
+def test_the_marginal_fit_gives_the_empty_task_the_parent():
     result = fit(IMBALANCED.replace(method="nuts"))
-    d = result.diagnostics
-    assert 0 in d.centered_tasks
-    assert 3 not in d.centered_tasks + d.partly_centered_tasks
-    # the 0-row task gets the parent
+    assert result.diagnostics.parameterization == "marginal"
+    assert result.diagnostics.divergences == 0
     row = result.weights.query("level == 'child' and task == 3")
     assert np.allclose(row["exact_mean"], result.exact.parent_mean)
+    assert np.allclose(row["mean"], row["exact_mean"], atol=4 * row["exact_sd"].max() / np.sqrt(400))
 
 
 @pytest.mark.slow

@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from hierdash import model
-from hierdash.model import CompiledModelCache, ModelKey
+from hierdash import compiled as model
+from hierdash.compiled import CompiledModelCache, ModelKey
 
 
 class _Stub:
@@ -41,7 +41,7 @@ class _Clock:
 
 
 def _key(k):
-    return ModelKey(n_features=k, capacity_tasks=2, learn_spread=True)
+    return ModelKey("latent", tasks=2, features=k)
 
 
 def test_hit_returns_the_new_data_and_compiles_once(stub_compile):
