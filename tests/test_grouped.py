@@ -189,6 +189,17 @@ def test_non_numeric_feature_shows_a_bad_value_as_text():
         prepare_groups(frame, group="school", y="score", x=["label"])
 
 
+def test_decimal_commas_in_a_comma_file_get_a_hint():
+    frame = read_table(b'g,y\na,"1,5"\nb,"2,25"\n')
+    with raises(r"holds '1,5' \(2 rows are not a number\)\. It looks like a decimal comma"):
+        prepare_groups(frame, group="g", y="y", x=[])
+
+
+def test_old_mac_line_endings_and_blank_lines():
+    assert read_table(b"g,y\ra,1\rb,2\r")["y"].tolist() == [1, 2]
+    assert read_table(b"\n\ng;y\n\na;1,5\n\nb;2\n\n")["y"].tolist() == [1.5, 2.0]
+
+
 def test_infinite_values_are_refused():
     frame = small_frame().assign(score=[1.0, np.inf, 2.0, 3.0, 1.0])
     with raises("holds an infinite value in data row 2"):

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 from scipy.special import logsumexp
-from scipy.stats import multivariate_normal, norm
+from scipy.stats import norm
 
 from hierdash.data import SufficientStats
 from hierdash.datasets import RADON, load_radon

@@ -8,11 +8,15 @@ example of the bad value.
 from __future__ import annotations
 
 import difflib
+import re
 
 import numpy as np
 import pandas as pd
 
 from hierdash.datasets.reading import DataError
+
+# A number written with a decimal comma, e.g. 1,5 (read as text in a comma-separated file).
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 
 __all__ = ["check_collinear", "check_options", "drop_missing", "group_labels",
            "numeric_column", "quoted"]
@@ -50,10 +54,14 @@ def numeric_column(frame: pd.DataFrame, column: str, role: str) -> pd.Series:
         if bad.size:
             first = int(bad[0])
             count = "1 row is" if bad.size == 1 else f"{bad.size:,} rows are"
+            example = str(series.iloc[first]).strip()
+            hint = (" It looks like a decimal comma: write decimals with a point, or "
+                    "separate the columns with semicolons." if _DECIMAL_COMMA.match(example)
+                    else " Choose a numeric column, or leave a cell empty if its value is "
+                    "missing.")
             raise DataError(
                 f"The {role} column {quoted(column)} is not numeric: data row {first + 1} "
-                f"holds {quoted(series.iloc[first])} ({count} not a number). Choose a "
-                "numeric column, or leave a cell empty if its value is missing."
+                f"holds {quoted(example)} ({count} not a number).{hint}"
             )
     infinite = np.flatnonzero(np.isinf(values.to_numpy()))
     if infinite.size:
