@@ -342,8 +342,8 @@ def default_priors(grouped: GroupedData) -> dict[str, float | str]:
     """
     X = np.concatenate(grouped.X)
     y = np.concatenate(grouped.y)
-    sd_y = float(np.std(y, ddof=1)) if len(y) > 1 else float(abs(y[0]))
-    sd_x = np.std(X, axis=0)
+    sd_y = float(np.std(y, ddof=1))  # prepare_groups guarantees >= 2 rows
+    sd_x = np.std(X, axis=0, ddof=1)
     constant = sd_x == 0
     sd_x[constant] = np.abs(X[0, constant])
     natural = float(np.max(sd_y / sd_x))

@@ -370,7 +370,7 @@ def test_default_priors_follow_the_stated_rule_and_scale_with_y():
     priors = default_priors(grouped)
     assert set(priors) == {*PRIOR_FIELDS, "rule"} and "sd(y)" in priors["rule"]
     y, x = np.concatenate(grouped.y), np.concatenate(grouped.X)[:, 1]
-    natural = y.std(ddof=1) / x.std()
+    natural = y.std(ddof=1) / x.std(ddof=1)
     assert priors["prior_parent_mean"] == 0
     assert priors["prior_noise_scale"] == pytest.approx(y.std(ddof=1), rel=5e-3)
     assert priors["prior_spread_scale"] == pytest.approx(natural, rel=5e-3)
