@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hierdash.data import SufficientStats
 from hierdash.checks import check_stats
+from hierdash.data import SufficientStats
 
 __all__ = ["NoPooling", "no_pooling", "complete_pooling", "pooling_errors", "RANK_RTOL"]
 

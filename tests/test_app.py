@@ -7,62 +7,23 @@ sampling fit end to end (NUTS, with its one-off compile, and ADVI).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from hierdash import charts
 from hierdash.presets import PRESETS
 from hierdash.scenario import Scenario
+from tests.apptest import N_CHARTS, chart_data, ok, open_page, press_fit, query, texts
 
 pytestmark = pytest.mark.app
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-N_CHARTS = 7  # parent, child, shrinkage, pull, rmse, padding, scales (+ ELBO for ADVI)
+
+def new_app(**query: str):
+    return open_page(query, timeout=120)
 
 
-def new_app(**query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
-
-
-def chart_specs(at: AppTest) -> list[dict]:
+def chart_specs(at) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
-
-
-def chart_data(at: AppTest, field: str) -> pd.DataFrame:
-    """The data of the first chart whose data has a column ``field``."""
-    for c in at.get("vega_lite_chart"):
-        for data in c.proto.datasets:
-            frame = _arrow(data.data.data)
-            if field in frame:
-                return frame
-    raise AssertionError(f"no chart with a {field!r} column")
-
-
-def _arrow(raw: bytes) -> pd.DataFrame:
-    from streamlit import dataframe_util
-
-    return dataframe_util.convert_arrow_bytes_to_pandas_df(raw)
-
-
-def query(at: AppTest) -> dict[str, str]:
-    return {k: at.query_params[k][-1] if isinstance(at.query_params[k], list)
-            else at.query_params[k] for k in at.query_params}
-
-
-def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
 
 
 # ---------------------------------------------------------------------------
@@ -267,7 +228,7 @@ def test_real_nuts_fit_replaces_the_exact_charts_and_is_shared():
     link = Scenario(method="nuts", draws=200, tune=200, chains=2, seed=11).to_query()
     at = ok(new_app(**link))
     assert "Charts show the **exact posterior**" in texts(at.info)
-    ok(at.button(key="fit").click().run())
+    ok(press_fit(at))
     shown = texts(at.success)
     assert "Charts show **NUTS (nutpie)**" in shown and "2 chains × 200 draws" in shown
     metrics = {m.label: m.value for m in at.metric}
@@ -289,7 +250,7 @@ def test_real_nuts_fit_replaces_the_exact_charts_and_is_shared():
 def test_real_advi_fit_shows_its_elbo():
     link = Scenario(method="advi", advi_iterations=2000, draws=200, seed=5).to_query()
     at = ok(new_app(**link))
-    ok(at.button(key="fit").click().run())
+    ok(press_fit(at))
     assert "Charts show **ADVI (mean-field)**" in texts(at.success)
     assert len(at.get("vega_lite_chart")) == N_CHARTS + 1
     assert "ELBO during optimisation" in texts(at.markdown)

@@ -12,16 +12,13 @@ compiles the same shape).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from hierdash.inference import ESS_LIMIT, RHAT_LIMIT, Diagnostics, fit
+from hierdash.inference import Diagnostics, fit
 from hierdash.scenario import Scenario
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-N_CHARTS = 7  # parent, child, shrinkage, pull, rmse, padding, scales (+ ELBO for ADVI)
+from hierdash.settings import ESS_LIMIT, RHAT_LIMIT
+from tests.apptest import N_CHARTS, ok, open_page, press_fit, texts
 
 # The worlds that fail. Measured over seeds 1-6: the funnel gives 24-83 divergences and
 # R-hat 1.09-2.1; the short run R-hat 1.09-1.9 and a bulk ESS of 3-15; the ADVI run (seeds
@@ -144,25 +141,12 @@ def test_advi_far_from_its_optimum_is_not_converged():
 # ---------------------------------------------------------------------------
 # The page: the warning appears and every chart still renders
 # ---------------------------------------------------------------------------
-def open_page(scenario: Scenario) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    for key, value in scenario.to_query().items():
-        at.query_params[key] = value
-    return renders(at.run())
+def open_world(scenario: Scenario) -> AppTest:
+    return ok(open_page(scenario.to_query()))
 
 
-def press_fit(at: AppTest) -> AppTest:
-    return renders(at.button(key="fit").click().run())
-
-
-def renders(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
-
-
-def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+def fit_world(at: AppTest) -> AppTest:
+    return ok(press_fit(at))
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -181,7 +165,7 @@ def assert_charts_shown(at: AppTest, label: str, n_charts: int = N_CHARTS) -> No
 @pytest.mark.app
 @pytest.mark.slow
 def test_page_explains_divergences_and_still_draws_every_chart():
-    at = press_fit(open_page(FUNNEL))
+    at = fit_world(open_world(FUNNEL))
     assert_charts_shown(at, "NUTS (nutpie)")
     assert int(metrics(at)["divergences"]) > 0
     warning = texts(at.warning)
@@ -194,7 +178,7 @@ def test_page_explains_divergences_and_still_draws_every_chart():
 @pytest.mark.app
 @pytest.mark.slow
 def test_page_explains_a_high_rhat_and_a_low_ess_and_still_draws_every_chart():
-    at = press_fit(open_page(SHORT_RUN))
+    at = fit_world(open_world(SHORT_RUN))
     assert_charts_shown(at, "NUTS (nutpie)")
     shown = metrics(at)
     assert float(shown["max R-hat"]) > RHAT_LIMIT
@@ -208,7 +192,7 @@ def test_page_explains_a_high_rhat_and_a_low_ess_and_still_draws_every_chart():
 @pytest.mark.app
 @pytest.mark.slow
 def test_page_says_advi_did_not_converge_and_still_draws_every_chart():
-    at = press_fit(open_page(ADVI_UNCONVERGED))
+    at = fit_world(open_world(ADVI_UNCONVERGED))
     assert_charts_shown(at, "ADVI (mean-field)", N_CHARTS + 1)  # + the ELBO
     warning = texts(at.warning)
     assert "ADVI has not converged" in warning
@@ -220,7 +204,7 @@ def test_page_says_advi_did_not_converge_and_still_draws_every_chart():
 
 @pytest.mark.app
 def test_page_names_a_task_too_small_for_its_own_estimate_and_still_draws_every_chart():
-    at = open_page(TOO_SMALL)
+    at = open_world(TOO_SMALL)
     assert "Charts show the **exact posterior**" in texts(at.info)
     assert len(at.get("vega_lite_chart")) == N_CHARTS
     assert "task 1 has 2 rows for 4 weights: too few to estimate alone" in texts(at.warning)
@@ -230,18 +214,18 @@ def test_page_names_a_task_too_small_for_its_own_estimate_and_still_draws_every_
 @pytest.mark.slow
 def test_page_names_a_too_small_task_before_and_after_a_sampling_fit():
     # Before Fit the page shows the exact posterior of a NUTS world, warning included.
-    at = open_page(TOO_SMALL.replace(method="nuts", draws=200, tune=200))
+    at = open_world(TOO_SMALL.replace(method="nuts", draws=200, tune=200))
     assert "Charts show the **exact posterior**" in texts(at.info)
     assert "too few to estimate alone" in texts(at.warning)
     # After it, the NUTS charts, and the warning stays.
-    at = press_fit(at)
+    at = fit_world(at)
     assert_charts_shown(at, "NUTS (nutpie)")
     assert "task 1 has 2 rows for 4 weights: too few to estimate alone" in texts(at.warning)
 
 
 @pytest.mark.app
 def test_page_gathers_many_warnings_in_one_box_and_still_draws_every_chart():
-    at = open_page(Scenario(method="exact", samples=(40, 1, 2, 3, 1, 2), seed=8))
+    at = open_world(Scenario(method="exact", samples=(40, 1, 2, 3, 1, 2), seed=8))
     assert len(at.warning) == 1
     warning = at.warning[0].value
     assert "**5 warnings:**" in warning

@@ -1,0 +1,221 @@
+"""Sampling fits shared by every session: finished results and running jobs, by scenario.
+
+The page never waits for a sampler. Pressing *Fit* asks the process-wide
+:class:`FitRegistry` for the scenario's :class:`FitJob`: a job already running for the
+same scenario is joined (thirty students on one link cost one fit), else a new one
+starts in a worker thread. Each session *watches* its job, polling it from a Streamlit
+fragment that redraws the progress every fraction of a second (see
+:mod:`hierdash.ui.fitting`); a finished fit is kept, immutable, for anyone who asks for
+the same scenario.
+
+A job stops when nobody wants it any more: every watcher pressed *Stop*, changed a
+setting, or closed the page (a watcher that has not polled for ``heartbeat_s`` seconds
+counts as gone). The engine polls :meth:`FitJob.should_stop` and ends the sampler.
+
+Nothing here imports Streamlit, and the worker threads only call the engine: results
+cross to the page through the job's future and its lock-guarded progress.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from hierdash.scenario import Scenario
+
+__all__ = ["FitProgress", "FitJob", "FitRegistry", "FitFunction"]
+
+FitFunction = Callable[..., object]
+"""``fit(scenario, *, progress, should_stop, time_budget) -> FitResult``."""
+
+
+@dataclass(frozen=True)
+class FitProgress:
+    """A job's latest progress report, as the page shows it.
+
+    Attributes
+    ----------
+    stage
+        ``simulate``, ``compile``, ``sample`` or ``summarise``.
+    fraction
+        Share of the stage done, when known.
+    message
+        What is happening, in words.
+    stage_s, elapsed_s
+        Seconds in this stage and since the job started.
+    """
+
+    stage: str
+    fraction: float | None
+    message: str
+    stage_s: float
+    elapsed_s: float
+
+
+class FitJob:
+    """One sampling fit in a worker thread, shared by every session that asked for it.
+
+    Parameters
+    ----------
+    scenario
+        What the job fits.
+    heartbeat_s
+        A watcher that has not polled (:meth:`touch`) for this long counts as gone.
+    """
+
+    def __init__(self, scenario: Scenario, *, heartbeat_s: float) -> None:
+        self.scenario = scenario
+        self.future: Future = Future()
+        self._heartbeat_s = heartbeat_s
+        self._lock = threading.Lock()
+        self._watchers: dict[str, float] = {}  # watcher -> last poll (monotonic seconds)
+        self._abandoned = False
+        self._latest: tuple[str, float | None, str] = ("simulate", None, "Starting")
+        self._started = self._stage_started = time.monotonic()
+
+    # -- called by the engine, in the worker thread ---------------------------------
+    def report(self, stage: str, fraction: float | None, message: str) -> None:
+        """The engine's progress callback."""
+        with self._lock:
+            if stage != self._latest[0]:
+                self._stage_started = time.monotonic()
+            self._latest = (stage, fraction, message)
+
+    def should_stop(self) -> bool:
+        """The engine's stop poll: true once no watcher wants the fit any more."""
+        with self._lock:
+            if not self._abandoned:
+                now = time.monotonic()
+                alive = [seen for seen in self._watchers.values()
+                         if now - seen <= self._heartbeat_s]
+                # Once abandoned, always abandoned: a later watcher starts a new job.
+                self._abandoned = not alive
+            return self._abandoned
+
+    # -- called by the pages ---------------------------------------------------------
+    def watch(self, watcher: str) -> bool:
+        """Add ``watcher``; False (and nothing added) if the job is already abandoned."""
+        with self._lock:
+            if self._abandoned:
+                return False
+            self._watchers[watcher] = time.monotonic()
+            return True
+
+    def touch(self, watcher: str) -> None:
+        """``watcher`` is still looking (one poll of its progress display)."""
+        with self._lock:
+            if watcher in self._watchers:
+                self._watchers[watcher] = time.monotonic()
+
+    def leave(self, watcher: str) -> None:
+        """``watcher`` no longer wants the fit; the last one to leave stops it."""
+        with self._lock:
+            self._watchers.pop(watcher, None)
+
+    def progress(self) -> FitProgress:
+        """The latest progress report."""
+        with self._lock:
+            now = time.monotonic()
+            return FitProgress(*self._latest, stage_s=now - self._stage_started,
+                               elapsed_s=now - self._started)
+
+    def done(self) -> bool:
+        """Whether the fit has ended (with a result or an exception)."""
+        return self.future.done()
+
+
+class FitRegistry:
+    """Finished sampling fits and running jobs, keyed by the whole (frozen) scenario.
+
+    One registry serves the whole server process. Finished results are immutable and
+    shared; at most ``max_results`` are kept, each for at most ``ttl_s`` seconds.
+
+    Parameters
+    ----------
+    fit
+        The engine's entry point (:func:`hierdash.inference.fit`).
+    time_budget_s
+        Seconds of sampling after which a fit stops.
+    max_results
+        Finished results kept (least recently used go first), >= 1.
+    ttl_s
+        Seconds a finished result is kept, > 0.
+    heartbeat_s
+        Seconds without a poll after which a watcher counts as gone, > 0.
+    """
+
+    def __init__(self, fit: FitFunction, *, time_budget_s: float, max_results: int = 16,
+                 ttl_s: float = 7200.0, heartbeat_s: float = 30.0) -> None:
+        for name, value in (("time_budget_s", time_budget_s), ("ttl_s", ttl_s),
+                            ("heartbeat_s", heartbeat_s)):
+            if not value > 0:
+                raise ValueError(f"{name} = {value!r} is not allowed: must be > 0")
+        if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+            raise ValueError(f"max_results = {max_results!r} is not allowed: must be a whole "
+                             "number >= 1")
+        self._fit = fit
+        self.time_budget_s = float(time_budget_s)
+        self._max_results = max_results
+        self._ttl_s = float(ttl_s)
+        self._heartbeat_s = float(heartbeat_s)
+        self._lock = threading.Lock()
+        self._finished: OrderedDict[Scenario, tuple[float, object]] = OrderedDict()
+        self._running: dict[Scenario, FitJob] = {}
+
+    def finished(self, scenario: Scenario):
+        """The finished fit of ``scenario``, or None if there is none (or it expired)."""
+        with self._lock:
+            entry = self._finished.get(scenario)
+            if entry is None:
+                return None
+            stored, result = entry
+            if time.monotonic() - stored > self._ttl_s:
+                del self._finished[scenario]
+                return None
+            self._finished.move_to_end(scenario)
+            return result
+
+    def start(self, scenario: Scenario, watcher: str) -> FitJob:
+        """Join the running fit of ``scenario`` as ``watcher``, or start one.
+
+        A job every watcher has left is winding down and is not joined: a new one
+        starts in its place.
+        """
+        with self._lock:
+            job = self._running.get(scenario)
+            if job is not None and job.watch(watcher):
+                return job
+            job = FitJob(scenario, heartbeat_s=self._heartbeat_s)
+            job.watch(watcher)
+            self._running[scenario] = job
+        # A daemon thread: a fit still running when the server exits must not hold it up.
+        threading.Thread(target=self._run, args=(job,), name="hierdash-fit", daemon=True).start()
+        return job
+
+    def _run(self, job: FitJob) -> None:
+        """The worker: fit, then file the result (or keep the exception on the future)."""
+        if not job.future.set_running_or_notify_cancel():
+            return
+        try:
+            result = self._fit(job.scenario, progress=job.report, should_stop=job.should_stop,
+                               time_budget=self.time_budget_s)
+        except BaseException as err:  # noqa: BLE001 - handed to every watcher, not lost
+            self._forget(job)
+            job.future.set_exception(err)
+            return
+        with self._lock:
+            self._finished[job.scenario] = (time.monotonic(), result)
+            self._finished.move_to_end(job.scenario)
+            while len(self._finished) > self._max_results:
+                self._finished.popitem(last=False)
+        self._forget(job)
+        job.future.set_result(result)
+
+    def _forget(self, job: FitJob) -> None:
+        with self._lock:
+            if self._running.get(job.scenario) is job:  # not a newer job of the same scenario
+                del self._running[job.scenario]

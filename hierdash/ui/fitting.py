@@ -1,0 +1,163 @@
+"""Running a sampling fit from a page: the Fit and Stop buttons and the live progress.
+
+The fit never runs in the page's script. *Fit* asks the shared registry
+(:data:`hierdash.ui.shared.SAMPLING_FITS`) for a job and keeps it in the session; a
+fragment, :func:`_progress`, reruns on its own every ``_POLL_S`` seconds (Streamlit's
+``st.fragment(run_every=...)``), draws the job's progress, and, once the job has
+ended, reruns the whole page, which then finds the result in the registry. *Stop* is an
+ordinary button: its click leaves the job (the last watcher to leave stops the sampler)
+and reruns the page. No click ever has to interrupt a running script.
+
+Session state used here: ``fit_job`` (the job being watched), ``fit_watcher`` (this
+session's name for the registry), ``fit_outcome`` (a message about a fit that ended
+badly, shown once), and ``fit_running`` / ``stop_clicked`` (a fit that was stopped or
+abandoned, reported once by :func:`interruption_notice`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import CancelledError
+
+import streamlit as st
+
+from hierdash.inference import FitStopped
+from hierdash.scenario import Scenario
+from hierdash.ui.fit_registry import FitJob
+from hierdash.ui.labels import method_label
+from hierdash.ui.shared import SAMPLING_FITS
+from hierdash.ui.words import words
+
+__all__ = ["fit_bar", "settle_fit", "interruption_notice", "fit_outcome_notice"]
+
+_POLL_S = 0.3  # seconds between two progress redraws while a fit runs
+STAGES = ("simulate", "compile", "sample", "summarise")
+
+
+def _watcher() -> str:
+    if "fit_watcher" not in st.session_state:
+        st.session_state.fit_watcher = uuid.uuid4().hex
+    return st.session_state.fit_watcher
+
+
+def _job() -> FitJob | None:
+    return st.session_state.get("fit_job")
+
+
+def settle_fit(scenario: Scenario | None) -> None:
+    """Before the page is drawn: file a job that has ended, or leave one for old settings.
+
+    A job of other settings than the page's was abandoned by the change (reported by
+    :func:`interruption_notice`); a job that has ended leaves the session, with a
+    message if it ended without a result.
+    """
+    job = _job()
+    if job is None:
+        return
+    label = method_label(job.scenario.method)
+    if job.scenario != scenario:
+        job.leave(_watcher())
+        del st.session_state["fit_job"]
+        st.session_state.fit_running = label
+        return
+    if job.done():
+        del st.session_state["fit_job"]
+        st.session_state.fit_outcome = _outcome(job, label)
+
+
+def _outcome(job: FitJob, label: str) -> tuple[str, str] | None:
+    """How an ended job went, as (kind, message): None when it has a result."""
+    try:
+        job.future.result(timeout=0)
+    except FitStopped as err:  # its time budget ran out
+        return "warning", words("explore", "fit_out_of_time", reason=str(err))
+    except (Exception, CancelledError) as err:  # noqa: BLE001 - never a traceback on the page
+        return "error", words("explore", "fit_failed", method=label,
+                              error=f"{type(err).__name__}: {err}")
+    return None
+
+
+def _start(scenario: Scenario) -> None:
+    st.session_state.fit_job = SAMPLING_FITS.start(scenario, _watcher())
+
+
+def _stop() -> None:
+    """Stop's callback: leave the job; the next run says the fit was stopped."""
+    job = st.session_state.pop("fit_job", None)
+    if job is not None:
+        job.leave(_watcher())
+        st.session_state.fit_running = method_label(job.scenario.method)
+        st.session_state.stop_clicked = True
+
+
+def fit_bar(scenario: Scenario) -> None:
+    """The Fit button (Stop beside it while a fit runs), the note, and the live progress."""
+    sampling = scenario.method != "exact"
+    label = method_label(scenario.method)
+    fit_col, stop_col, note_col = st.columns([2, 1, 3], vertical_alignment="center")
+    fit_col.button(
+        f"Fit with {label}" if sampling else "Fit", type="primary",
+        icon=":material/play_arrow:", key="fit", disabled=not sampling, width="stretch",
+        on_click=_start, args=(scenario,),
+        help=words("explore", "fit_help" if sampling else "fit_help_exact"))
+    note_col.caption(words("explore", "fit_note", budget=SAMPLING_FITS.time_budget_s))
+    if _job() is not None:
+        stop_col.button("Stop", key="stop_fit", icon=":material/stop_circle:", on_click=_stop,
+                        width="stretch", help=words("explore", "stop_help"))
+        _progress()
+
+
+@st.fragment(run_every=_POLL_S)
+def _progress() -> None:
+    """The running fit's stages and progress bar, redrawn on its own until it ends."""
+    job = _job()
+    if job is None:  # stopped, or settled by a page run: nothing left to show
+        return
+    if job.done():
+        st.rerun()  # the whole page: it files the outcome and draws the result
+    job.touch(_watcher())
+    label = method_label(job.scenario.method)
+    now = job.progress()
+    detail = f"{now.message} ({now.stage_s:.0f} s)" if now.fraction is None else now.message
+    with st.container(border=True):
+        st.markdown(f"**Fitting with {label}** · {_stage_line(now.stage, now.fraction)} · "
+                    f"{now.elapsed_s:.0f} s so far")
+        st.progress(min(max(now.fraction or 0.0, 0.0), 1.0), text=detail)
+
+
+def _stage_line(stage: str, fraction: float | None) -> str:
+    parts = []
+    current = STAGES.index(stage) if stage in STAGES else 0
+    for i, name in enumerate(STAGES):
+        if i < current:
+            parts.append(f"~~{name}~~ ✓")
+        elif i == current:
+            share = f" {fraction:.0%}" if fraction is not None else ""
+            parts.append(f"**{name}{share}**")
+        else:
+            parts.append(name)
+    return " → ".join(parts)
+
+
+def interruption_notice() -> None:
+    """Say so when the previous run's fit was stopped or abandoned (once)."""
+    label = st.session_state.pop("fit_running", None)
+    clicked = st.session_state.pop("stop_clicked", False)
+    if label is None:
+        return
+    if clicked:
+        st.warning(words("explore", "fit_stopped", method=label), icon=":material/stop_circle:")
+    else:
+        st.info(words("explore", "fit_abandoned", method=label), icon=":material/undo:")
+
+
+def fit_outcome_notice() -> None:
+    """A fit that ended without a result, in words (once)."""
+    outcome = st.session_state.pop("fit_outcome", None)
+    if outcome is None:
+        return
+    kind, message = outcome
+    if kind == "warning":
+        st.warning(message, icon=":material/timer_off:")
+    else:
+        st.error(message, icon=":material/error:")

@@ -1,0 +1,57 @@
+"""The explore page: set up a world in the sidebar, see its exact posterior at once, fit
+it with a sampler on demand, and watch partial pooling chart by chart.
+
+The page reads top to bottom as it appears: controls, title, the world, the fit bar,
+then every chart of the best result there is (the sampler's if this world has been
+fitted, else the exact posterior), downloads and the link.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from hierdash.ui.controls import scenario_sidebar
+from hierdash.ui.fitting import fit_bar, fit_outcome_notice, interruption_notice, settle_fit
+from hierdash.ui.pages import PageSpec
+from hierdash.ui.results import downloads, result_sections, share_link, world_line
+from hierdash.ui.shared import SAMPLING_FITS, exact_fit
+from hierdash.ui.state import init_session, link_problems, sync_url
+from hierdash.ui.words import words
+
+
+def render() -> None:
+    """Draw the explore page."""
+    init_session()
+    scenario = scenario_sidebar()
+    st.title(words("explore", "title"))
+    st.markdown(words("explore", "intro"))
+    problems = link_problems(scenario)
+    if problems:
+        listed = "\n".join(f"- {p}" for p in problems)
+        st.warning(words("explore", "link_problems", listed=listed), icon=":material/link_off:")
+    settle_fit(scenario)
+    if scenario is None:
+        st.info(words("explore", "fix_the_setting"))
+        return
+    sync_url(scenario)
+    world_line(scenario)
+    interruption_notice()
+
+    try:
+        exact = exact_fit(scenario.replace(method="exact"))
+    except Exception as err:  # noqa: BLE001 - never a traceback on the page
+        st.error(words("explore", "world_unfit", error=f"{type(err).__name__}: {err}"),
+                 icon=":material/error:")
+        return
+
+    fit_bar(scenario)
+    fit_outcome_notice()
+    sampled = SAMPLING_FITS.finished(scenario) if scenario.method != "exact" else None
+    shown = sampled or exact
+    result_sections(shown, scenario)
+    st.subheader(words("explore", "downloads_title"))
+    downloads(shown)
+    share_link(scenario)
+
+
+PAGE = PageSpec(render=render, title="Explore", icon=":material/compress:", url_path="explore")

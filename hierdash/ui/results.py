@@ -1,0 +1,159 @@
+"""One fit on the page: every chart with its words, the warnings, downloads and the link.
+
+Each section takes a :class:`~hierdash.inference.FitResult` and lays out charts
+(:mod:`hierdash.charts`, fed by :mod:`hierdash.summaries`) beside the words of
+``words/explore.md``. Nothing here computes a statistic.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import altair as alt
+import streamlit as st
+
+from hierdash import charts, summaries
+from hierdash.inference import FitResult
+from hierdash.presets import PRESETS, matching_preset
+from hierdash.report import data_csv, posterior_netcdf, weights_csv
+from hierdash.scenario import Scenario
+from hierdash.ui.diagnostics import diagnostics_section
+from hierdash.ui.labels import MCMC_METHODS, method_label
+from hierdash.ui.words import words
+
+__all__ = ["world_line", "result_sections", "downloads", "share_link", "warning_boxes"]
+
+
+def _say(key: str, **values: object) -> str:
+    return words("explore", key, **values)
+
+
+def world_line(scenario: Scenario) -> None:
+    """One line on the world being shown: its preset, if any, and what to look for."""
+    counts, tasks = scenario.samples, scenario.n_tasks
+    if len(set(counts)) == 1:
+        data = f"{tasks} task{'s' if tasks > 1 else ''} with {counts[0]} samples" + (
+            " each" if tasks > 1 else "")
+    else:
+        shown = ", ".join(map(str, counts[:12])) + (", …" if tasks > 12 else "")
+        data = f"{tasks} tasks with {shown} samples"
+    features = f"{scenario.n_features} feature{'s' if scenario.n_features > 1 else ''}"
+    line = _say("world", data=data, features=features, seed=scenario.seed)
+    name = matching_preset(scenario)
+    if name is not None:
+        preset = PRESETS[name]
+        line += " " + _say("world_preset", label=preset.label, look_for=preset.look_for)
+    st.markdown(line)
+
+
+def warning_boxes(messages: list[str], *, most: int = 4) -> None:
+    """Each warning in its own box; a long list (one per task, say) in one box."""
+    if len(messages) <= most:
+        for message in messages:
+            st.warning(message, icon=":material/warning:")
+        return
+    listed = "\n".join(f"- {m}" for m in messages)
+    st.warning(_say("many_warnings", count=len(messages), listed=listed),
+               icon=":material/warning:")
+
+
+def _shown_caption(result: FitResult, scenario: Scenario) -> None:
+    """Say which method the charts show, and how to get the other."""
+    s = result.scenario
+    if s.method == "exact":
+        if scenario.method == "exact":
+            text = _say("shown_exact", milliseconds=result.total_s * 1000)
+        else:
+            text = _say("shown_exact_before_fit", method=method_label(scenario.method))
+        st.info(text, icon=":material/functions:")
+        return
+    if s.method in MCMC_METHODS:
+        size = _say("size_mcmc", chains=s.chains, draws=s.draws, tune=s.tune)
+    else:
+        size = _say("size_vi", iterations=s.advi_iterations, draws=s.draws * s.chains)
+    st.success(_say("shown_sampled", method=method_label(s.method), size=size,
+                    compile_s=result.compile_s, sample_s=result.sample_s),
+               icon=":material/target:")
+
+
+def _chart_with_words(chart: alt.TopLevelMixin, text: str, *, facet: bool = False) -> None:
+    """A chart with its words: beside it, or above it for the wide per-feature grids."""
+    if facet:
+        look, _, tried = text.partition("\n\n")
+        left, right = st.columns(2, gap="medium")
+        left.markdown(look)
+        right.markdown(tried)
+        st.altair_chart(chart, width="content")
+        return
+    left, right = st.columns([3, 1], gap="medium")
+    with left:
+        st.altair_chart(chart, width="stretch")
+    with right:
+        st.markdown(text)
+
+
+def result_sections(result: FitResult, scenario: Scenario) -> None:
+    """Every chart of one fit, each with what to look at and what to try next."""
+    reference = result.scenario.method != "exact"  # grey ticks of the exact posterior
+    weights = result.weights
+    _shown_caption(result, scenario)
+    warning_boxes(result.warnings())
+
+    st.subheader(_say("parent_title"))
+    _chart_with_words(charts.parent_chart(weights, reference=reference), _say("parent"))
+
+    st.subheader(_say("child_title"))
+    _chart_with_words(charts.child_chart(weights, reference=reference), _say("child"),
+                      facet=True)
+
+    st.subheader(_say("shrinkage_title"))
+    _chart_with_words(charts.shrinkage_chart(weights), _say("shrinkage"), facet=True)
+    left, right = st.columns(2, gap="medium")
+    with left:
+        st.markdown(_say("pull_title"))
+        st.altair_chart(charts.pull_chart(summaries.task_pull(weights)), width="stretch")
+        st.caption(_say("pull"))
+    with right:
+        st.markdown(_say("errors_title"))
+        st.altair_chart(charts.rmse_chart(summaries.comparable_errors(weights)),
+                        width="stretch")
+        st.caption(_say("errors"))
+
+    st.subheader(_say("padding_title"))
+    padded = result.padded
+    capacity_tasks, capacity_rows = padded.capacity
+    segments = summaries.padding_segments(padded.mask, padded.likelihood_mask, padded.counts)
+    left, right = st.columns([3, 1], gap="medium")
+    with left:
+        st.altair_chart(charts.padding_chart(segments), width="stretch")
+        st.markdown(_say("scales_title"))
+        st.altair_chart(charts.scales_chart(result.scales, reference=reference), width="content")
+    with right:
+        st.markdown(_say("padding", capacity_tasks=capacity_tasks, capacity_rows=capacity_rows))
+
+    st.subheader(_say("diagnostics_title"))
+    diagnostics_section(result)
+
+
+def downloads(result: FitResult) -> None:
+    """The tidy weights, the simulated data and the posterior, as files."""
+    s = result.scenario
+    stem = f"hierdash_{s.method}_seed{s.seed}"
+    files = [
+        ("Weights (CSV)", weights_csv(result), "weights.csv", "text/csv", "download_weights"),
+        ("Simulated data (CSV)", data_csv(result), "data.csv", "text/csv", "download_data"),
+        # The netCDF bytes are made only when asked for: most readers never are.
+        ("Posterior (netCDF)", lambda: posterior_netcdf(result), "posterior.nc",
+         "application/x-netcdf", "download_posterior"),
+    ]
+    for col, (label, data, suffix, mime, key) in zip(st.columns(3), files, strict=True):
+        col.download_button(label, data, file_name=f"{stem}_{suffix}", mime=mime,
+                            icon=":material/download:", key=key, width="stretch",
+                            on_click="ignore")
+
+
+def share_link(scenario: Scenario) -> None:
+    """The link that reproduces this world, seed and fit settings included."""
+    base = st.context.url or ""
+    st.code(f"{base}?{urlencode(scenario.to_query())}", language=None, wrap_lines=True)
+    st.caption(_say("share"))

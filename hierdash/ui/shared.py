@@ -1,0 +1,73 @@
+"""What every session of the server shares: exact fits, sampling fits, the warm-up.
+
+- :func:`exact_fit` caches exact (closed-form) fits with ``st.cache_resource``, keyed
+  by the whole scenario. The cached results are read, never mutated.
+- :data:`SAMPLING_FITS` is the one :class:`~hierdash.ui.fit_registry.FitRegistry` of
+  the process: running and finished sampling fits by scenario. It is a plain module
+  object, not a cached resource, because it changes as fits start and end; it guards
+  itself with a lock, and the results it hands out are never mutated either.
+- :func:`start_warm_up` compiles the default world's model once per process, in the
+  background.
+"""
+
+from __future__ import annotations
+
+import threading
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from hierdash.inference import FitResult, fit, warm_up
+from hierdash.scenario import Scenario
+from hierdash.ui.fit_registry import FitRegistry
+
+__all__ = ["TIME_BUDGET_S", "SAMPLING_FITS", "exact_fit", "start_warm_up"]
+
+TIME_BUDGET_S = 120.0
+"""A sampling fit stops after this many seconds of sampling."""
+_CACHE_TTL_S = 2 * 3600
+
+SAMPLING_FITS = FitRegistry(fit, time_budget_s=TIME_BUDGET_S, max_results=16,
+                            ttl_s=_CACHE_TTL_S)
+
+
+def _scenario_key(scenario: Scenario) -> str:
+    return urlencode(scenario.to_query())
+
+
+@st.cache_resource(max_entries=32, ttl=_CACHE_TTL_S, show_spinner=False,
+                   hash_funcs={Scenario: _scenario_key})
+def exact_fit(scenario: Scenario) -> FitResult:
+    """The exact (closed-form) fit of ``scenario``: tens of milliseconds.
+
+    Parameters
+    ----------
+    scenario
+        A scenario whose method is ``exact``.
+
+    Returns
+    -------
+    FitResult
+        Shared by every session: read it, never change it.
+    """
+    return fit(scenario)
+
+
+@st.cache_resource(show_spinner=False)
+def start_warm_up() -> threading.Thread:
+    """Compile the default world's model in the background, once per server process.
+
+    The first page load starts it and does not wait for it: the page shows the exact
+    posterior meanwhile, and a Fit pressed before it ends waits for the same compile
+    (the engine compiles each model once, whoever asks first).
+    """
+    thread = threading.Thread(target=_warm_quietly, name="hierdash-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm_quietly() -> None:
+    try:
+        warm_up(Scenario())
+    except Exception:  # noqa: BLE001 - a failed warm-up only means a slower first fit
+        pass
