@@ -46,7 +46,7 @@ def build_pymc_model(key: ModelKey, data: dict[str, Any]):
     if key.kind == "marginal":
         from hierdash.marginal import build_marginal_model
 
-        return build_marginal_model(key.features, data)
+        return build_marginal_model(data)
     from hierdash.model import LatentShape, build_latent_model
 
     return build_latent_model(LatentShape(key.tasks, key.features), data)

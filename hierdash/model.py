@@ -93,6 +93,8 @@ def latent_data(
     XtX[:t, :k, :k] = stats.XtX
     Xty[:t, :k] = stats.Xty
     return {
+        "n_tasks": np.array(t, dtype=np.int64),
+        "n_features": np.array(k, dtype=np.int64),
         "XtX": XtX,
         "Xty": Xty,
         "yty": np.array(float(stats.yty.sum())),
@@ -124,8 +126,12 @@ def build_latent_model(shape: LatentShape, data: dict[str, Any]):
         "feature_": np.arange(shape.features),
     }
     with pm.Model(coords=coords) as model:
-        XtX = pm.Data("XtX", data["XtX"], dims=("task", "feature", "feature_"))
-        Xty = pm.Data("Xty", data["Xty"], dims=("task", "feature"))
+        # The likelihood reads the world's own t tasks and k features of the padded
+        # arrays only: padded coordinates cost their prior's few operations, nothing more.
+        t = pm.Data("n_tasks", data["n_tasks"])
+        k = pm.Data("n_features", data["n_features"])
+        XtX = pm.Data("XtX", data["XtX"], dims=("task", "feature", "feature_"))[:t, :k, :k]
+        Xty = pm.Data("Xty", data["Xty"], dims=("task", "feature"))[:t, :k]
         yty = pm.Data("yty", data["yty"])
         n_rows = pm.Data("n_likelihood_rows", data["n_likelihood_rows"])
         w = pm.Data("centered", data["centered"], dims=("task", "feature"))
@@ -154,7 +160,8 @@ def build_latent_model(shape: LatentShape, data: dict[str, Any]):
         # Sum of squared residuals over the mask's rows from the statistics:
         # sum (y - X c)^2 = y'y - 2 c'X'y + c'X'X c. Padded rows add nothing (masked) or
         # a zero row with y = 0 to the row count (naive).
-        fitted = pt.sum(child * Xty) - 0.5 * pt.sum(child[:, :, None] * XtX * child[:, None, :])
+        real = child[:t, :k]
+        fitted = pt.sum(real * Xty) - 0.5 * pt.sum(real[:, :, None] * XtX * real[:, None, :])
         sq = yty - 2.0 * fitted
         pm.Potential(
             "likelihood",
