@@ -7,13 +7,27 @@ sampling fit end to end (NUTS, with its one-off compile, and ADVI).
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 
 from hierdash import charts
+from hierdash.inference import FitStopped
 from hierdash.presets import PRESETS
-from hierdash.scenario import Scenario
-from tests.apptest import N_CHARTS, chart_data, ok, open_page, press_fit, query, texts
+from hierdash.scenario import METHODS, PARAMETERIZATIONS, Scenario
+from hierdash.ui.fit_registry import FitRegistry
+from hierdash.ui.labels import METHOD_LABELS, PARAMETERIZATION_LABELS
+from tests.apptest import (
+    N_CHARTS,
+    chart_data,
+    fit_running,
+    ok,
+    open_page,
+    press_fit,
+    query,
+    texts,
+)
 
 pytestmark = pytest.mark.app
 
@@ -255,3 +269,139 @@ def test_real_advi_fit_shows_its_elbo():
     assert len(at.get("vega_lite_chart")) == N_CHARTS + 1
     assert "ELBO during optimisation" in texts(at.markdown)
     assert "ELBO" in texts(at.success) + texts(at.warning)
+
+
+# ---------------------------------------------------------------------------
+# Stop, and a fit abandoned by a changed setting, for real
+# ---------------------------------------------------------------------------
+# Long enough that it is still sampling when the test presses Stop (the default shape:
+# its compiled model is shared with the other fits of this file).
+LONG_FIT = Scenario(method="nuts", draws=5000, tune=5000, chains=4, seed=23)
+
+
+def _job_ended(job, timeout: float = 120.0) -> BaseException | None:
+    """Wait for a job's fit to end; its exception (None when it has a result)."""
+    return job.future.exception(timeout=timeout)
+
+
+@pytest.mark.slow
+def test_stop_ends_the_fit_and_says_so():
+    at = ok(new_app(**LONG_FIT.to_query()))
+    ok(at.button(key="fit").click().run())
+    assert fit_running(at)
+    job = at.session_state["fit_job"]
+    assert "Fitting with NUTS (nutpie)" in texts(at.markdown)
+    ok(at.button(key="stop_fit").click().run())
+    assert not fit_running(at)
+    assert "fit was stopped" in texts(at.warning)
+    assert "Charts show the **exact posterior**" in texts(at.info)
+    assert not at.button(key="fit").proto.disabled  # a new fit can start at once
+    # Nobody else watched it: the sampler itself stopped.
+    assert isinstance(_job_ended(job), FitStopped)
+
+
+@pytest.mark.slow
+def test_a_changed_setting_abandons_the_fit():
+    at = ok(new_app(**LONG_FIT.replace(seed=24).to_query()))
+    ok(at.button(key="fit").click().run())
+    job = at.session_state["fit_job"]
+    ok(at.slider(key="noise_sd").set_value(2.0).run())
+    assert not fit_running(at)
+    assert "abandoned because a setting changed" in texts(at.info)
+    assert isinstance(_job_ended(job), FitStopped)
+
+
+def test_the_parameterization_selector_offers_every_choice_with_a_label():
+    at = ok(new_app())
+    radio = at.radio(key="parameterization")
+    assert list(radio.options) == [PARAMETERIZATION_LABELS[p] for p in PARAMETERIZATIONS]
+    assert "marginal" in radio.options
+    assert "integrates the child weights out: no funnel" in radio.help
+    assert set(METHOD_LABELS) == set(METHODS)
+    ok(radio.set_value("marginal").run())
+    assert query(at)["parameterization"] == "marginal"
+
+
+# ---------------------------------------------------------------------------
+# The shared registry of sampling fits (a stand-in engine: no sampler)
+# ---------------------------------------------------------------------------
+class FakeEngine:
+    """A fit that reports progress and ends when released or told to stop."""
+
+    def __init__(self):
+        self.release = threading.Event()
+        self.calls = 0
+
+    def __call__(self, scenario, *, progress, should_stop, time_budget):
+        self.calls += 1
+        progress("sample", 0.5, "half way")
+        while not self.release.wait(0.01):
+            if should_stop():
+                raise FitStopped("The fit was stopped.")
+        return ("result of", scenario)
+
+
+def test_registry_shares_one_job_per_scenario_and_keeps_its_result():
+    engine = FakeEngine()
+    registry = FitRegistry(engine, time_budget_s=10)
+    first = registry.start(Scenario(seed=1), "reader 1")
+    second = registry.start(Scenario(seed=1), "reader 2")
+    assert first is second
+    other = registry.start(Scenario(seed=2), "reader 1")
+    assert other is not first
+    assert registry.finished(Scenario(seed=1)) is None
+    deadline = time.monotonic() + 5
+    while first.progress().fraction is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert (first.progress().stage, first.progress().fraction) == ("sample", 0.5)
+    engine.release.set()
+    assert first.future.result(timeout=5) == ("result of", Scenario(seed=1))
+    assert registry.finished(Scenario(seed=1)) == ("result of", Scenario(seed=1))
+    assert engine.calls == 2
+
+
+def test_registry_stops_a_job_when_its_last_watcher_leaves():
+    engine = FakeEngine()
+    registry = FitRegistry(engine, time_budget_s=10)
+    job = registry.start(Scenario(seed=3), "reader 1")
+    registry.start(Scenario(seed=3), "reader 2")
+    job.leave("reader 1")
+    time.sleep(0.1)
+    assert not job.done()  # reader 2 still watches
+    job.leave("reader 2")
+    assert isinstance(job.future.exception(timeout=5), FitStopped)
+    assert registry.finished(Scenario(seed=3)) is None
+    # Asking again starts a new job rather than joining the stopped one.
+    again = registry.start(Scenario(seed=3), "reader 1")
+    assert again is not job
+    engine.release.set()
+    assert again.future.result(timeout=5)
+
+
+def test_registry_counts_a_silent_watcher_as_gone():
+    engine = FakeEngine()
+    registry = FitRegistry(engine, time_budget_s=10, heartbeat_s=0.2)
+    job = registry.start(Scenario(seed=4), "reader 1")
+    for _ in range(10):  # polling keeps it alive
+        time.sleep(0.05)
+        job.touch("reader 1")
+    assert not job.done()
+    assert isinstance(job.future.exception(timeout=5), FitStopped)  # silence ends it
+
+
+def test_registry_keeps_at_most_its_number_of_results():
+    engine = FakeEngine()
+    engine.release.set()
+    registry = FitRegistry(engine, time_budget_s=10, max_results=2)
+    for seed in range(3):
+        registry.start(Scenario(seed=seed), "reader").future.result(timeout=5)
+    assert registry.finished(Scenario(seed=0)) is None
+    assert registry.finished(Scenario(seed=2)) is not None
+
+
+@pytest.mark.parametrize(("option", "value"), [("time_budget_s", 0), ("max_results", 0),
+                                               ("heartbeat_s", -1.0), ("max_results", 2.5)])
+def test_registry_options_are_checked(option, value):
+    options = {"time_budget_s": 10.0, "max_results": 4, "heartbeat_s": 1.0, option: value}
+    with pytest.raises(ValueError, match=option):
+        FitRegistry(FakeEngine(), **options)

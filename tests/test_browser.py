@@ -2,9 +2,11 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
+from hierdash.scenario import Scenario
 from tests.browser import (
     ROOT,
     chromium_path,
@@ -86,4 +88,40 @@ def test_a_broken_link_falls_back_with_a_warning(browser, app_url):
     assert page.locator("[data-testid='stException']").count() == 0
     assert wait_for_charts(page) >= 6
     _shot(page, "broken_link.png")
+    page.close()
+
+
+def _open(browser, url: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url, timeout=120_000)
+    wait_for_app_idle(page)
+    return page
+
+
+def test_a_fit_appears_without_a_reload(browser, app_url):
+    link = urlencode(Scenario(draws=200, tune=200, seed=31).to_query())
+    page = _open(browser, f"{app_url}/?{link}")
+    page.get_by_role("button", name="Fit with NUTS (nutpie)").click()
+    page.get_by_text("Fitting with NUTS (nutpie)").wait_for(timeout=60_000)
+    # The progress redraws itself and the charts change over when the fit ends.
+    page.get_by_text("Charts show NUTS (nutpie)").wait_for(timeout=240_000)
+    wait_for_app_idle(page)
+    assert wait_for_charts(page, 7) >= 7
+    assert page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").count() == 0
+    assert page.locator("[data-testid='stException']").count() == 0
+    _shot(page, "nuts_fit.png")
+    page.close()
+
+
+def test_stop_stops_a_running_fit(browser, app_url):
+    link = urlencode(Scenario(draws=5000, tune=5000, chains=4, seed=32).to_query())
+    page = _open(browser, f"{app_url}/?{link}")
+    page.get_by_role("button", name="Fit with NUTS (nutpie)").click()
+    page.get_by_text("Fitting with NUTS (nutpie)").wait_for(timeout=60_000)
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()
+    page.get_by_text("fit was stopped").wait_for(timeout=30_000)
+    wait_for_app_idle(page)
+    assert page.get_by_text("Fitting with NUTS (nutpie)").count() == 0
+    assert "Charts show the exact posterior" in page.inner_text("body")
+    assert wait_for_charts(page) >= 6
     page.close()

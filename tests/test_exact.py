@@ -30,15 +30,6 @@ def tiny_data(dead_feature: bool = False, k: int = K):
     return Xs, ys
 
 
-def stats_of(Xs, ys) -> SufficientStats:
-    return SufficientStats(
-        XtX=np.stack([X.T @ X for X in Xs]),
-        Xty=np.stack([X.T @ y for X, y in zip(Xs, ys, strict=True)]),
-        yty=np.array([y @ y for y in ys]),
-        n=np.array([len(y) for y in ys], dtype=float),
-    )
-
-
 # ---------------------------------------------------------------------------
 # An independent, dense reference: the full K (T + 1) Gaussian at each (sigma, tau)
 # ---------------------------------------------------------------------------
@@ -121,7 +112,7 @@ def dense_quadrature(Xs, ys, *, m0, s0, s_tau, s_sigma, fixed_tau=None, n=301):
 
 
 @pytest.fixture(scope="module")
-def tiny():
+def tiny(stats_of):
     Xs, ys = tiny_data()
     return Xs, ys, exact_posterior(stats_of(Xs, ys), **PRIORS)
 
@@ -131,7 +122,7 @@ def tiny():
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("k, dead_feature", [(2, False), (2, True), (3, False), (1, False)])
 @pytest.mark.parametrize("sigma, tau", [(0.5, 0.8), (0.05, 3.0), (2.0, 1e-3), (0.3, 0.0)])
-def test_conditional_matches_dense_conditioning(sigma, tau, k, dead_feature):
+def test_conditional_matches_dense_conditioning(sigma, tau, k, dead_feature, stats_of):
     Xs, ys = tiny_data(dead_feature, k)
     post = exact_posterior(stats_of(Xs, ys), **PRIORS)
     got = post.conditional(sigma, tau)
@@ -165,7 +156,7 @@ def assert_moments_close(post, ref, tol=1e-4, names=("parent", "child", "noise",
 
 
 @pytest.mark.parametrize("k, dead_feature", [(2, False), (2, True), (3, False)])
-def test_integrated_posterior_matches_dense_quadrature(k, dead_feature):
+def test_integrated_posterior_matches_dense_quadrature(k, dead_feature, stats_of):
     Xs, ys = tiny_data(dead_feature, k)
     post = exact_posterior(stats_of(Xs, ys), **PRIORS)
     ref = dense_quadrature(Xs, ys, m0=0.5, s0=2.0, s_tau=1.5, s_sigma=1.0)
@@ -177,7 +168,7 @@ def test_integrated_posterior_matches_dense_quadrature(k, dead_feature):
         assert abs(post.parent_mean[1] - 0.5) < 1e-9 and abs(post.parent_sd[1] - 2.0) < 1e-9
 
 
-def test_fixed_spread_matches_dense_quadrature():
+def test_fixed_spread_matches_dense_quadrature(stats_of):
     Xs, ys = tiny_data()
     post = exact_posterior(stats_of(Xs, ys), **PRIORS, fixed_spread=0.7)
     ref = dense_quadrature(Xs, ys, m0=0.5, s0=2.0, s_tau=1.5, s_sigma=1.0, fixed_tau=0.7)
@@ -187,7 +178,7 @@ def test_fixed_spread_matches_dense_quadrature():
     assert abs(post.log_evidence - ref["log_evidence"]) < 1e-3
 
 
-def test_a_task_with_no_rows_gets_the_parents_predictive(tiny):
+def test_a_task_with_no_rows_gets_the_parents_predictive(tiny, stats_of):
     _, _, post = tiny
     empty = COUNTS.index(0)
     np.testing.assert_allclose(post.child_mean[empty], post.parent_mean, rtol=1e-12)
@@ -272,7 +263,7 @@ def test_draws_are_reproducible(tiny):
         assert np.array_equal(a[key], b[key])
 
 
-def test_fixed_spread_draws_use_the_fixed_value():
+def test_fixed_spread_draws_use_the_fixed_value(stats_of):
     post = exact_posterior(stats_of(*tiny_data()), **PRIORS, fixed_spread=0.7)
     out = post.sample(100, 2, np.random.default_rng(0))
     assert np.all(out["spread"] == 0.7)
@@ -281,7 +272,7 @@ def test_fixed_spread_draws_use_the_fixed_value():
 # ---------------------------------------------------------------------------
 # Bad input
 # ---------------------------------------------------------------------------
-def test_bad_input_is_a_clear_value_error(tiny):
+def test_bad_input_is_a_clear_value_error(tiny, stats_of):
     Xs, ys, post = tiny
     stats = stats_of(Xs, ys)
     with pytest.raises(ValueError, match="prior_parent_scale"):

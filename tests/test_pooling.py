@@ -10,15 +10,6 @@ from hierdash.pooling import NoPooling, complete_pooling, no_pooling, pooling_er
 from hierdash.scenario import Scenario
 
 
-def stats_of(Xs, ys) -> SufficientStats:
-    return SufficientStats(
-        XtX=np.stack([X.T @ X for X in Xs]),
-        Xty=np.stack([X.T @ y for X, y in zip(Xs, ys, strict=True)]),
-        yty=np.array([y @ y for y in ys]),
-        n=np.array([len(y) for y in ys], dtype=float),
-    )
-
-
 def test_no_pooling_recovers_the_weights_on_plenty_of_data():
     world = simulate(Scenario(samples=(1000, 800, 600), noise_sd=0.1))
     res = no_pooling(sufficient_stats(pad(world)))
@@ -43,7 +34,7 @@ def test_tasks_with_too_few_rows_are_not_identified():
     np.testing.assert_allclose(world.X[3] @ res.estimate[3], world.y[3], atol=1e-8)
 
 
-def test_collinear_features_are_not_identified():
+def test_collinear_features_are_not_identified(stats_of):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30, 3))
     X_bad = X.copy()

@@ -4,7 +4,8 @@ Each ``*.md`` file here is a *book* of entries. An entry starts at a level-two h
 (``## key``) and runs to the next one; the text before the first heading is a note for
 the editor and is never shown. Entries are Markdown, with ``{placeholders}`` filled in by
 the page (write ``{{`` and ``}}`` for literal braces). Every entry may use ``{ci}`` (the
-credible interval, e.g. ``94%``), ``{rhat_limit}`` and ``{ess_limit}``.
+credible interval's probability as a percentage, from :mod:`hierdash.settings`),
+``{rhat_limit}`` and ``{ess_limit}``.
 
 This module reads files only; it never imports Streamlit.
 """

@@ -1,0 +1,179 @@
+"""The package's layers: data flows one way, and only the UI layer imports Streamlit.
+
+scenario -> data -> exact / pooling -> model -> samplers -> inference -> summaries ->
+charts -> ui -> app. Checked on the source (every import statement, also inside
+functions) and by importing the engine in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import hierdash
+from hierdash.scenario import METHODS, PARAMETERIZATIONS
+from hierdash.settings import CI_LABEL
+from hierdash.ui.labels import METHOD_LABELS, PARAMETERIZATION_LABELS
+from hierdash.ui.words import keys, words
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = Path(hierdash.__file__).parent
+UI = PACKAGE / "ui"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module ``path`` imports, absolute, wherever the import statement is."""
+    here = module_name(path).split(".")
+    if path.name != "__init__.py":
+        here = here[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = here[: len(here) - node.level + 1] if node.level else []
+            module = ".".join([*base, node.module] if node.module else base)
+            found.add(module)
+            found |= {f"{module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def sources(under: Path) -> list[Path]:
+    return sorted(p for p in under.rglob("*.py") if ".venv" not in p.parts)
+
+
+ENGINE = [p for p in sources(PACKAGE) if UI not in p.parents]
+
+
+def imports_of(paths, prefix: str) -> dict[str, set[str]]:
+    hits = {}
+    for path in paths:
+        bad = {m for m in imported_modules(path) if m == prefix or m.startswith(prefix + ".")}
+        if bad:
+            hits[str(path.relative_to(ROOT))] = bad
+    return hits
+
+
+def test_the_engine_never_imports_streamlit():
+    assert len(ENGINE) > 10
+    assert imports_of(ENGINE, "streamlit") == {}
+
+
+def test_the_engine_never_imports_the_ui():
+    assert imports_of(ENGINE, "hierdash.ui") == {}
+
+
+def test_importing_the_engine_loads_no_streamlit():
+    engine_modules = sorted({module_name(p) for p in ENGINE} - {"hierdash.__main__"})
+    code = (
+        "import importlib, sys\n"
+        f"for name in {engine_modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "loaded = sorted(m for m in sys.modules if m == 'streamlit' or m.startswith('streamlit.'))\n"
+        "print(len(loaded))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == "0"
+
+
+@pytest.mark.parametrize(("layer", "must_not_import"), [
+    ("summaries.py", ("hierdash.charts", "hierdash.ui", "altair")),
+    ("charts", ("hierdash.ui", "hierdash.inference")),
+    ("settings.py", ("hierdash.",)),
+])
+def test_each_layer_imports_only_the_layers_before_it(layer, must_not_import):
+    path = PACKAGE / layer
+    paths = sources(path) if path.is_dir() else [path]
+    for prefix in must_not_import:
+        if prefix.endswith("."):  # nothing of the package at all
+            assert not any(m.startswith(prefix) for p in paths for m in imported_modules(p))
+        else:
+            assert imports_of(paths, prefix) == {}, prefix
+
+
+def test_streamlit_lives_in_the_ui_layer_and_app_only():
+    users = {str(p.relative_to(ROOT)) for p in [*sources(PACKAGE), ROOT / "app.py"]
+             if imports_of([p], "streamlit")}
+    assert users and all(u == "app.py" or u.startswith("hierdash/ui/") for u in users)
+    # The registry of running fits is shared with worker threads: no Streamlit in it.
+    assert imports_of([UI / "fit_registry.py"], "streamlit") == {}
+
+
+def test_app_py_is_thin():
+    assert len((ROOT / "app.py").read_text().splitlines()) < 100
+
+
+# ---------------------------------------------------------------------------
+# One source for each fact
+# ---------------------------------------------------------------------------
+MY_SOURCES = [ROOT / "app.py", *sources(UI), *sources(PACKAGE / "charts"),
+              PACKAGE / "summaries.py", PACKAGE / "report.py", PACKAGE / "cli.py"]
+
+
+def test_no_interval_probability_is_written_by_hand():
+    words_files = sorted((UI / "words").glob("*.md"))
+    for path in [*MY_SOURCES, *words_files]:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\b94 ?%|0\.94\b", text), path
+
+
+def _words_asked_for(path: Path) -> set[tuple[str, str]]:
+    """(book, key) of every call with literal arguments that reads the words."""
+    books = {"words": None, "_say": {"results.py": "explore", "diagnostics.py": "diagnostics"},
+             "_help": "controls", "_slider": "controls", "_int_slider": "controls",
+             "_number": "controls"}
+    asked = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        name = getattr(getattr(node, "func", None), "id", None)
+        if not isinstance(node, ast.Call) or name not in books:
+            continue
+        args = [a.value for a in node.args if isinstance(a, ast.Constant)]
+        if name == "words" and len(args) >= 2:
+            asked.add((args[0], args[1]))
+        elif name == "_say" and args:
+            asked.add((books["_say"][path.name], args[0]))
+        elif name == "_help" and args:
+            asked.add(("controls", args[0]))
+        elif name in {"_slider", "_int_slider", "_number"} and len(node.args) >= 2:
+            asked.add(("controls", node.args[1].value))  # the field's name is its help's key
+    return asked
+
+
+def test_every_words_entry_the_ui_asks_for_exists():
+    asked = set().union(*(_words_asked_for(p) for p in sources(UI)))
+    assert len(asked) > 60
+    for book, key in sorted(asked):
+        assert key in keys(book), (book, key)
+
+
+def test_words_fill_their_placeholders_and_refuse_missing_ones():
+    assert f"posterior mean and {CI_LABEL} interval" in words("explore", "parent")
+    with pytest.raises(ValueError, match="needs a value"):
+        words("explore", "world")
+    with pytest.raises(ValueError, match="key = 'nothing'"):
+        words("explore", "nothing")
+    with pytest.raises(ValueError, match="book = 'nothing'"):
+        words("nothing", "title")
+
+
+def test_every_choice_has_a_label():
+    assert set(METHOD_LABELS) == set(METHODS)
+    assert set(PARAMETERIZATION_LABELS) == set(PARAMETERIZATIONS)
+
+
+def test_modules_stay_short():
+    long = {str(p.relative_to(ROOT)): n for p in MY_SOURCES + sources(PACKAGE / "exact")
+            if (n := len(p.read_text().splitlines())) > 400}
+    assert long == {}
