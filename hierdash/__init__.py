@@ -1,0 +1,143 @@
+"""hierdash: hierarchical shrinkage (partial pooling), to fit and to watch.
+
+For a notebook::
+
+    import hierdash as hd
+
+    s = hd.Scenario(samples=(100, 80, 5), method="exact")
+    r = hd.fit(s)                    # simulate the world and fit it
+    r.weights.head()                 # one row per weight: truth, posterior, pooling
+    hd.shrinkage_chart(r.weights)    # an Altair chart
+
+    w = hd.simulate(s)               # or bring a world of your own ...
+    r = hd.fit(s, world=w)           # ... and fit exactly that one
+
+The layers, each importing only those before it: :mod:`~hierdash.scenario` (every
+setting, validated) -> :mod:`~hierdash.data` (simulate, pad) -> :mod:`~hierdash.exact`
+and :mod:`~hierdash.pooling` (closed forms) -> the model and samplers ->
+:mod:`~hierdash.inference` (:func:`fit`) -> :mod:`~hierdash.summaries` (tables) ->
+:mod:`~hierdash.charts` (Altair) -> :mod:`hierdash.ui` and ``app.py`` (Streamlit). See
+``docs/architecture.md``.
+
+Names are loaded on first use, so ``import hierdash`` stays quick and the command line
+does not pay for PyMC before it needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# Public name -> the module that defines it.
+_EXPORTS: dict[str, str] = {
+    # Settings of a world and of its fit
+    "Scenario": "hierdash.scenario",
+    "ScenarioError": "hierdash.scenario",
+    # Data
+    "World": "hierdash.data",
+    "simulate": "hierdash.data",
+    "pad": "hierdash.data",
+    "sufficient_stats": "hierdash.data",
+    # Closed forms: the exact posterior and the two pooling extremes
+    "ExactPosterior": "hierdash.exact",
+    "exact_posterior": "hierdash.exact",
+    "NoPooling": "hierdash.pooling",
+    "no_pooling": "hierdash.pooling",
+    "complete_pooling": "hierdash.pooling",
+    "pooling_errors": "hierdash.pooling",
+    # Ready-made worlds
+    "Preset": "hierdash.presets",
+    "PRESETS": "hierdash.presets",
+    "apply_preset": "hierdash.presets",
+    # Fitting
+    "fit": "hierdash.inference",
+    "FitResult": "hierdash.inference",
+    "FitStopped": "hierdash.inference",
+    "Diagnostics": "hierdash.inference",
+    # Tables from a fit
+    "task_pull": "hierdash.summaries",
+    "comparable_errors": "hierdash.summaries",
+    "padding_segments": "hierdash.summaries",
+    # Charts
+    "parent_chart": "hierdash.charts",
+    "child_chart": "hierdash.charts",
+    "scales_chart": "hierdash.charts",
+    "shrinkage_chart": "hierdash.charts",
+    "pull_chart": "hierdash.charts",
+    "rmse_chart": "hierdash.charts",
+    "padding_chart": "hierdash.charts",
+    "elbo_chart": "hierdash.charts",
+    # Shared numbers
+    "CI_PROB": "hierdash.settings",
+}
+
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "World",
+    "simulate",
+    "pad",
+    "sufficient_stats",
+    "ExactPosterior",
+    "exact_posterior",
+    "NoPooling",
+    "no_pooling",
+    "complete_pooling",
+    "pooling_errors",
+    "Preset",
+    "PRESETS",
+    "apply_preset",
+    "fit",
+    "FitResult",
+    "FitStopped",
+    "Diagnostics",
+    "task_pull",
+    "comparable_errors",
+    "padding_segments",
+    "parent_chart",
+    "child_chart",
+    "scales_chart",
+    "shrinkage_chart",
+    "pull_chart",
+    "rmse_chart",
+    "padding_chart",
+    "elbo_chart",
+    "CI_PROB",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hierdash' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+if TYPE_CHECKING:  # for editors and type checkers: the same names, imported eagerly
+    from hierdash.charts import (
+        child_chart,
+        elbo_chart,
+        padding_chart,
+        parent_chart,
+        pull_chart,
+        rmse_chart,
+        scales_chart,
+        shrinkage_chart,
+    )
+    from hierdash.data import World, pad, simulate, sufficient_stats
+    from hierdash.exact import ExactPosterior, exact_posterior
+    from hierdash.inference import Diagnostics, FitResult, FitStopped, fit
+    from hierdash.pooling import NoPooling, complete_pooling, no_pooling, pooling_errors
+    from hierdash.presets import PRESETS, Preset, apply_preset
+    from hierdash.scenario import Scenario, ScenarioError
+    from hierdash.settings import CI_PROB
+    from hierdash.summaries import comparable_errors, padding_segments, task_pull

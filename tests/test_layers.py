@@ -8,11 +8,14 @@ functions) and by importing the engine in a fresh interpreter.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import hierdash
@@ -177,3 +180,65 @@ def test_modules_stay_short():
     long = {str(p.relative_to(ROOT)): n for p in MY_SOURCES + sources(PACKAGE / "exact")
             if (n := len(p.read_text().splitlines())) > 400}
     assert long == {}
+
+
+# ---------------------------------------------------------------------------
+# The public API, for notebooks
+# ---------------------------------------------------------------------------
+def test_every_public_name_resolves():
+    import hierdash as hd
+
+    assert len(hd.__all__) > 25
+    for name in hd.__all__:
+        assert getattr(hd, name) is not None, name
+    assert set(hd.__all__) <= set(dir(hd))
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        hd.no_such_thing  # noqa: B018
+
+
+def test_importing_the_package_is_light():
+    code = ("import sys, hierdash as hd; s = hd.Scenario(samples=(3, 2)); "
+            "print(sorted(m for m in ('pymc', 'pytensor', 'streamlit', 'altair') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_notebook_fits_a_scenario_and_a_world_of_its_own():
+    import hierdash as hd
+
+    s = hd.Scenario(samples=(100, 80, 5), method="exact", draws=200)
+    r = hd.fit(s)
+    assert isinstance(r, hd.FitResult)
+    assert len(r.weights) == (1 + 3) * s.n_features
+    # The same world handed over explicitly gives the same fit ...
+    w = hd.simulate(s)
+    same = hd.fit(s, world=w)
+    assert np.array_equal(same.weights["mean"], r.weights["mean"])
+    # ... and an edited one is fitted as it is.
+    edited = dataclasses.replace(w, y=tuple(y + 5.0 for y in w.y))
+    moved = hd.fit(s, world=edited)
+    assert not np.allclose(moved.weights["exact_mean"], r.weights["exact_mean"])
+    for chart in (hd.parent_chart(r.weights), hd.shrinkage_chart(r.weights),
+                  hd.pull_chart(hd.task_pull(r.weights)),
+                  hd.rmse_chart(hd.comparable_errors(r.weights))):
+        chart.to_dict()
+
+
+def test_pyproject_installs_the_requirements():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["build-system"]["build-backend"] == "setuptools.build_meta"
+    assert "dependencies" in pyproject["project"]["dynamic"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["dependencies"]["file"] == [
+        "requirements.txt"]
+    pins = [line for line in (ROOT / "requirements.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
+    assert pins and all("==" in pin for pin in pins)  # pinned together, no options
+
+
+def test_the_public_names_and_their_modules_agree():
+    import hierdash as hd
+
+    assert set(hd.__all__) == set(hd._EXPORTS) | {"__version__"}
