@@ -10,8 +10,17 @@ import numpy as np
 import pandas as pd
 
 from hierdash.inference import FitResult
+from hierdash.summaries import ALL_TASKS, comparable_errors
 
-__all__ = ["format_report", "data_frame", "weights_csv", "data_csv", "posterior_netcdf", "write_outputs"]
+__all__ = [
+    "format_report",
+    "format_errors",
+    "data_frame",
+    "weights_csv",
+    "data_csv",
+    "posterior_netcdf",
+    "write_outputs",
+]
 
 
 def data_frame(result: FitResult) -> pd.DataFrame:
@@ -80,12 +89,7 @@ def format_report(result: FitResult) -> str:
     buf.write(table.to_string(index=False, float_format=lambda x: f"{x:8.3f}"))
     buf.write("\n\n")
     buf.write(result.scales.to_string(index=False, float_format=lambda x: f"{x:8.3f}"))
-    buf.write("\n\nRMSE against the true child weights: ")
-    buf.write(", ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in result.errors.items()))
-    identified = int(result.no_pool.identified.sum())
-    if identified < s.n_tasks:
-        buf.write(f" (no pooling over the {identified} of {s.n_tasks} tasks it can estimate)")
-    buf.write("\n")
+    buf.write("\n\n" + format_errors(comparable_errors(result.weights)) + "\n")
     parts = [f"compile {result.compile_s:.2f} s", f"sample {result.sample_s:.2f} s",
              f"total {result.total_s:.2f} s", f"divergences {d.divergences}"]
     if d.max_rhat is not None:
@@ -98,3 +102,25 @@ def format_report(result: FitResult) -> str:
     for warning in result.warnings():
         buf.write(f"warning: {warning}\n")
     return buf.getvalue()
+
+
+def format_errors(errors: pd.DataFrame) -> str:
+    """The pooling errors in one line, scored as the page's error chart scores them.
+
+    Parameters
+    ----------
+    errors
+        ``method, scope, rmse, tasks`` (:func:`hierdash.summaries.comparable_errors`).
+
+    Returns
+    -------
+    str
+        ``RMSE against the true child weights: no pooling 0.123, ...``, with one group
+        per set of tasks scored when no pooling could not score them all.
+    """
+    groups = []
+    for scope, part in errors.groupby("scope", sort=False):
+        values = ", ".join(f"{m} {v:.3f}" for m, v in zip(part["method"], part["rmse"],
+                                                           strict=True))
+        groups.append(values if scope == ALL_TASKS else f"on the {scope}: {values}")
+    return "RMSE against the true child weights: " + "; ".join(groups)

@@ -83,3 +83,22 @@ def test_nuts_run_end_to_end_with_progress(tmp_path):
     assert "sample" in proc.stderr and "compile" in proc.stderr or "sample" in proc.stderr
     assert "divergences" in proc.stdout
     assert (tmp_path / "posterior.nc").stat().st_size > 0
+
+
+def test_the_report_and_the_page_score_pooling_on_the_same_tasks():
+    import altair as alt
+
+    import hierdash as hd
+    from hierdash.report import format_report
+
+    # Task 2 has too few rows for an estimate of its own: two sets of tasks are scored.
+    result = hd.fit(hd.Scenario(samples=(100, 80, 2), method="exact", draws=200, seed=3))
+    errors = hd.comparable_errors(result.weights)
+    assert errors["scope"].nunique() == 2
+    chart = hd.rmse_chart(errors)
+    assert isinstance(chart, alt.FacetChart)
+    drawn = next(iter(chart.to_dict()["datasets"].values()))
+    line = next(text for text in format_report(result).splitlines() if text.startswith("RMSE"))
+    for row in drawn:
+        assert f"{row['method']} {row['rmse']:.3f}" in line
+    assert "tasks with an estimate of their own (2 of 3)" in line
