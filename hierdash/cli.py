@@ -10,7 +10,8 @@ from pathlib import Path
 
 from hierdash.scenario import BOUNDS, CHOICES, Scenario, ScenarioError, scenario_from_mapping
 
-# flag -> scenario field; every field of the scenario has a flag.
+# flag -> scenario field; every field of a simulated scenario has a flag (``source``
+# is set by --data, not by hand).
 FLAGS = {
     "parent-mean": "parent_mean",
     "parent-scale": "parent_scale",
@@ -35,6 +36,9 @@ FLAGS = {
     "prior-parent-scale": "prior_parent_scale",
     "prior-spread-scale": "prior_spread_scale",
     "prior-noise-scale": "prior_noise_scale",
+    "outlier-task": "outlier_task",
+    "outlier-shift": "outlier_shift",
+    "outlier-noise": "outlier_noise",
 }
 
 
@@ -74,6 +78,12 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
     if args.tasks is not None:
         values["tasks"] = args.tasks
     scenario, _ = scenario_from_mapping(values)
+    if scenario.outlier_task >= scenario.n_tasks:
+        raise ScenarioError(
+            "outlier_task", scenario.outlier_task,
+            f"{BOUNDS['outlier_task'].describe()} naming one of the {scenario.n_tasks} tasks "
+            f"(0 to {scenario.n_tasks - 1}), or -1 for none",
+        )
     return scenario
 
 

@@ -4,7 +4,8 @@ Compiling costs seconds (7 s warm, 25-90 s on an empty disk cache); sampling thi
 costs far less. So the shapes are fixed: two compiled models serve every world within
 the bounds, one per kind of model (:data:`MODEL_KEYS`), each padded to the largest
 world. The app compiles both in the background at start-up; every later fit only
-swaps data in with ``with_data``.
+swaps data in with ``with_data`` (a student's own data with more than the simulated
+bound of tasks, fitted with a sampled form, is the one exception: see LARGE_LATENT).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from hierdash.scenario import BOUNDS, MAX_TASKS
+from hierdash.scenario import BOUNDS, DATA_MAX_TASKS, MAX_TASKS
 
-__all__ = ["ModelKey", "MODEL_KEYS", "CompiledModelCache", "NUTPIE_CACHE", "start_from"]
+__all__ = ["ModelKey", "MODEL_KEYS", "LARGE_LATENT", "CompiledModelCache", "NUTPIE_CACHE", "start_from"]
 
 ModelKind = Literal["marginal", "latent"]
 
@@ -35,10 +36,16 @@ class ModelKey:
     features: int
 
 
+MAX_FEATURES = int(BOUNDS["n_features"].high)
+# The marginal model's cost per gradient follows the world's own size (it computes on
+# slices), so one capacity serves simulated worlds and a student's data alike. The
+# latent model samples every padded weight, so it keeps the simulated bound; a data
+# set with more groups fitted centered or non-centered compiles LARGE_LATENT once.
 MODEL_KEYS: dict[ModelKind, ModelKey] = {
-    kind: ModelKey(kind, MAX_TASKS, int(BOUNDS["n_features"].high))
-    for kind in ("marginal", "latent")
+    "marginal": ModelKey("marginal", DATA_MAX_TASKS, MAX_FEATURES),
+    "latent": ModelKey("latent", MAX_TASKS, MAX_FEATURES),
 }
+LARGE_LATENT = ModelKey("latent", DATA_MAX_TASKS, MAX_FEATURES)
 
 
 def build_pymc_model(key: ModelKey, data: dict[str, Any]):

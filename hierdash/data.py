@@ -52,7 +52,9 @@ def simulate(scenario: Scenario) -> World:
 
     The truth and each task's rows come from their own spawned random streams, so
     changing one task's sample count leaves every other task's data and all true
-    weights unchanged, and the same scenario gives the same data bit for bit.
+    weights unchanged, and the same scenario gives the same data bit for bit. An
+    outlier task (``scenario.outlier_task``) has every true weight
+    ``outlier_shift`` child spreads off the parent and its own noise scale.
 
     Parameters
     ----------
@@ -68,13 +70,18 @@ def simulate(scenario: Scenario) -> World:
     truth_rng = np.random.default_rng(seeds[0])
     parent = truth_rng.normal(s.parent_mean, s.parent_scale, size=s.n_features)
     child = truth_rng.normal(parent, s.child_spread, size=(s.n_tasks, s.n_features))
+    noise = np.full(s.n_tasks, s.noise_sd)
+    if s.outlier is not None:
+        # Set after the draws, so every other task's truth and data stay as they were.
+        child[s.outlier] = parent + s.outlier_shift * s.child_spread
+        noise[s.outlier] *= s.outlier_noise
     # Task streams are spawned independently of the task count so adding a task
     # never changes the first tasks' data.
     Xs, ys = [], []
     for t, n in enumerate(s.samples):
         rng = np.random.default_rng(seeds[1 + t])
         X = rng.normal(s.x_mean, s.x_sd, size=(n, s.n_features))
-        y = X @ child[t] + rng.normal(0.0, s.noise_sd, size=n)
+        y = X @ child[t] + rng.normal(0.0, noise[t], size=n)
         Xs.append(X)
         ys.append(y)
     return World(s, parent, child, tuple(Xs), tuple(ys))

@@ -16,14 +16,20 @@ from typing import Any, Literal, get_args
 Method = Literal["nuts", "pymc_nuts", "advi", "fullrank_advi", "exact"]
 Parameterization = Literal["auto", "marginal", "centered", "noncentered"]
 Padding = Literal["masked", "naive"]
+Source = Literal["simulated", "data"]
 
 METHODS: tuple[str, ...] = get_args(Method)
 PARAMETERIZATIONS: tuple[str, ...] = get_args(Parameterization)
 PADDINGS: tuple[str, ...] = get_args(Padding)
+SOURCES: tuple[str, ...] = get_args(Source)
 
 MAX_TASKS = 50
 MAX_SAMPLES_PER_TASK = 1000
 MAX_TOTAL_ROWS = 20_000
+# A student's own data (``source = "data"``) may have more groups and rows than a
+# simulated world: the Minnesota radon data have 85 counties, a class survey more.
+DATA_MAX_TASKS = 200
+DATA_MAX_ROWS = 100_000
 MAX_SEED = 2**32 - 1
 
 
@@ -83,11 +89,15 @@ BOUNDS: dict[str, Bound] = {
     "prior_parent_scale": Bound(0.01, 1000.0),
     "prior_spread_scale": Bound(0.01, 1000.0),
     "prior_noise_scale": Bound(0.01, 1000.0),
+    "outlier_task": Bound(-1, DATA_MAX_TASKS - 1, integer=True),
+    "outlier_shift": Bound(-20.0, 20.0),
+    "outlier_noise": Bound(0.1, 10.0),
 }
 CHOICES: dict[str, tuple[str, ...]] = {
     "method": METHODS,
     "parameterization": PARAMETERIZATIONS,
     "padding": PADDINGS,
+    "source": SOURCES,
 }
 
 
@@ -134,6 +144,15 @@ class Scenario:
         Learn the child spread (default) or fix it at its true value.
     prior_parent_mean, prior_parent_scale, prior_spread_scale, prior_noise_scale
         Priors: parent ``Normal(mean, scale)``, spread and noise ``HalfNormal(scale)``.
+    outlier_task
+        A task whose true weights sit ``outlier_shift`` child spreads off the parent
+        (every feature), with noise ``outlier_noise`` times ``noise_sd``; -1 for none
+        (a task past the last one has no effect either: see :attr:`outlier`).
+        The lesson: partial pooling pulls an outlier with little data wrongly.
+    source
+        ``simulated`` (the default) or ``data``: a student's own table, fitted with
+        ``fit(scenario, world=...)``, which may have up to ``DATA_MAX_TASKS`` groups
+        and ``DATA_MAX_ROWS`` rows.
     """
 
     parent_mean: float = 10.0
@@ -159,6 +178,10 @@ class Scenario:
     prior_parent_scale: float = 10.0
     prior_spread_scale: float = 5.0
     prior_noise_scale: float = 5.0
+    outlier_task: int = -1
+    outlier_shift: float = 3.0
+    outlier_noise: float = 1.0
+    source: Source = "simulated"
     _checked: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -172,12 +195,18 @@ class Scenario:
             object.__setattr__(self, name, str(value))  # a plain str, hashable
         if not isinstance(self.learn_spread, bool):
             raise ScenarioError("learn_spread", self.learn_spread, "must be true or false")
-        object.__setattr__(self, "samples", _check_samples(self.samples))
+        object.__setattr__(self, "samples", _check_samples(self.samples, self.source))
 
     @property
     def n_tasks(self) -> int:
         """Number of tasks (the length of ``samples``)."""
         return len(self.samples)
+
+    @property
+    def outlier(self) -> int | None:
+        """The outlier task, or None: ``outlier_task`` past the last task is kept (so
+        that taking tasks away and back restores it) but has no effect."""
+        return self.outlier_task if 0 <= self.outlier_task < self.n_tasks else None
 
     @property
     def total_rows(self) -> int:
@@ -247,27 +276,39 @@ SAMPLES_RULE = (
     f"must be 1 to {MAX_TASKS} whole numbers from 0 to {MAX_SAMPLES_PER_TASK}, "
     f"at most {MAX_TOTAL_ROWS} rows in all"
 )
+DATA_SAMPLES_RULE = (
+    f"must be 1 to {DATA_MAX_TASKS} groups of 0 to {DATA_MAX_ROWS} rows, "
+    f"at most {DATA_MAX_ROWS} rows in all"
+)
 
 
-def _check_samples(samples: Any) -> tuple[int, ...]:
+def _check_samples(samples: Any, source: str = "simulated") -> tuple[int, ...]:
+    if source == "data":
+        return _check_counts(samples, DATA_MAX_TASKS, DATA_MAX_ROWS, DATA_MAX_ROWS,
+                             DATA_SAMPLES_RULE)
+    return _check_counts(samples, MAX_TASKS, MAX_SAMPLES_PER_TASK, MAX_TOTAL_ROWS, SAMPLES_RULE)
+
+
+def _check_counts(samples: Any, max_tasks: int, max_per_task: int, max_total: int,
+                  rule: str) -> tuple[int, ...]:
     if isinstance(samples, (str, bytes, Mapping, set, frozenset)) or not hasattr(
         samples, "__iter__"
     ):
-        raise ScenarioError("samples", samples, SAMPLES_RULE)
+        raise ScenarioError("samples", samples, rule)
     try:
         items = list(samples)
     except TypeError:  # e.g. a 0-d array
-        raise ScenarioError("samples", samples, SAMPLES_RULE) from None
-    if not 1 <= len(items) <= MAX_TASKS:
-        raise ScenarioError("samples", samples, SAMPLES_RULE)
+        raise ScenarioError("samples", samples, rule) from None
+    if not 1 <= len(items) <= max_tasks:
+        raise ScenarioError("samples", samples, rule)
     counts = []
     for n in items:
         try:
-            counts.append(_check_number("samples", n, Bound(0, MAX_SAMPLES_PER_TASK, True)))
+            counts.append(_check_number("samples", n, Bound(0, max_per_task, True)))
         except ScenarioError:
-            raise ScenarioError("samples", samples, SAMPLES_RULE) from None
-    if sum(counts) > MAX_TOTAL_ROWS:
-        raise ScenarioError("samples", samples, SAMPLES_RULE)
+            raise ScenarioError("samples", samples, rule) from None
+    if sum(counts) > max_total:
+        raise ScenarioError("samples", samples, rule)
     return tuple(counts)
 
 

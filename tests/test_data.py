@@ -81,3 +81,15 @@ def test_sufficient_stats_match_direct_sums():
     assert np.allclose(st.XtX[1], w.X[1].T @ w.X[1])
     assert np.allclose(st.Xty[0], w.X[0].T @ w.y[0])
     assert np.allclose(st.yty[1], w.y[1] @ w.y[1])
+
+
+def test_an_outlier_task_sits_its_shift_off_the_parent_and_leaves_the_rest_alone():
+    base = Scenario(samples=(50, 5, 3), n_features=2, seed=4, child_spread=0.5)
+    plain, outlier = simulate(base), simulate(base.replace(outlier_task=2, outlier_shift=4.0))
+    np.testing.assert_allclose(outlier.child[2], outlier.parent + 4.0 * 0.5)
+    np.testing.assert_array_equal(outlier.child[:2], plain.child[:2])
+    np.testing.assert_array_equal(outlier.y[0], plain.y[0])
+    np.testing.assert_array_equal(outlier.X[2], plain.X[2])
+    noisy = simulate(base.replace(outlier_task=2, outlier_shift=4.0, outlier_noise=5.0))
+    resid, plain_resid = noisy.y[2] - noisy.X[2] @ noisy.child[2], outlier.y[2] - outlier.X[2] @ outlier.child[2]
+    np.testing.assert_allclose(resid, 5.0 * plain_resid)

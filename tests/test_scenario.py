@@ -7,6 +7,8 @@ import pytest
 from hierdash.scenario import (
     BOUNDS,
     CHOICES,
+    DATA_MAX_ROWS,
+    DATA_MAX_TASKS,
     MAX_TASKS,
     MAX_TOTAL_ROWS,
     Scenario,
@@ -46,6 +48,20 @@ def test_each_bound_is_enforced_with_a_message_naming_field_value_and_range(name
     # both ends are allowed
     Scenario(**{name: bound.low})
     Scenario(**{name: bound.high})
+
+
+def test_an_outlier_past_the_last_task_has_no_effect_until_the_task_is_back():
+    assert Scenario(samples=(5, 5, 5), outlier_task=2).outlier == 2
+    fewer = Scenario(samples=(5, 5), outlier_task=2)
+    assert fewer.outlier is None and fewer.outlier_task == 2
+    assert Scenario(samples=(5, 5, 5)).outlier is None
+
+
+def test_a_students_data_may_have_more_groups_and_rows_than_a_simulated_world():
+    big = (DATA_MAX_ROWS // DATA_MAX_TASKS,) * DATA_MAX_TASKS
+    assert Scenario(samples=big, source="data").total_rows == DATA_MAX_ROWS
+    with pytest.raises(ScenarioError, match="samples"):
+        Scenario(samples=big)
 
 
 @pytest.mark.parametrize("name", [n for n, b in BOUNDS.items() if b.integer])

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from hierdash.compiled import MODEL_KEYS, ModelKey
+from hierdash.compiled import LARGE_LATENT, MODEL_KEYS, ModelKey
 from hierdash.marginal import draw_weights, marginal_data, marginal_start
 from hierdash.model import (
     LatentShape,
@@ -65,6 +65,8 @@ def model_inputs(
     """
     kind = "marginal" if parameterization == "marginal" else "latent"
     key = key or MODEL_KEYS[kind]
+    if key.tasks < scenario.n_tasks:
+        key = LARGE_LATENT
     exact = prep.exact
 
     def exact_point(rng: np.random.Generator) -> dict:
