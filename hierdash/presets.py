@@ -2,7 +2,9 @@
 
 Pure data and two small helpers; nothing here imports Streamlit. A preset changes only
 the fields it names (the sample counts, and any ``settings``), so the truth, the seed
-and the fit settings the user chose stay as they are.
+and the fit settings the user chose stay as they are. Every preset names the outlier
+task (``-1``: none), so choosing one after *An outlier with little data* does not carry
+that preset's outlier into another world.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class Preset:
     samples: tuple[int, ...]
     description: str
     look_for: str
-    settings: tuple[tuple[str, Any], ...] = ()
+    settings: tuple[tuple[str, Any], ...] = (("outlier_task", -1),)
 
 
 PRESETS: dict[str, Preset] = {
@@ -85,6 +87,21 @@ PRESETS: dict[str, Preset] = {
             "Each task alone is noisy (long arrows), but together they pin down the "
             "parent well: partial pooling beats no pooling by a wide margin."
         ),
+    ),
+    "outlier": Preset(
+        label="An outlier with little data",
+        samples=(60, 60, 60, 60, 3),
+        description=(
+            "Four tasks with 60 samples and a fifth with 3 whose true weights sit 4 child "
+            "spreads off the parent, in a noisy world (noise sd 4, two features)."
+        ),
+        look_for=(
+            "Partial pooling pulls the outlier task (3 rows) toward the parent and so away "
+            "from its true weights (red ticks): on this task pooling usually does worse than "
+            "the task alone, the price of assuming every task is like the others."
+        ),
+        settings=(("outlier_task", 4), ("outlier_shift", 4.0), ("n_features", 2),
+                  ("noise_sd", 4.0)),
     ),
 }
 
