@@ -112,3 +112,24 @@ def interval_tooltip() -> list[alt.Tooltip]:
         alt.Tooltip("ci_low:Q", title=f"{CI_LABEL} interval from", format=FMT),
         alt.Tooltip("ci_high:Q", title=f"{CI_LABEL} interval to", format=FMT),
     ]
+
+
+OUTLIER_MARK = " (outlier)"
+
+
+def mark_outlier(frame: pd.DataFrame, outlier: int | None) -> pd.DataFrame:
+    """``frame`` with the outlier task's ``task_label`` ending in " (outlier)".
+
+    Parameters
+    ----------
+    frame
+        Rows with ``task`` and ``task_label``.
+    outlier
+        The outlier task (``Scenario.outlier``), or None: ``frame`` is returned as it is.
+    """
+    if outlier is None or "task_label" not in frame or "task" not in frame:
+        return frame
+    out = frame.copy()
+    hit = out["task"].astype(int) == int(outlier)
+    out.loc[hit, "task_label"] = out.loc[hit, "task_label"].astype(str) + OUTLIER_MARK
+    return out
