@@ -5,11 +5,11 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from hierdash.charts.style import COLORS, ROW_HEIGHT
+from hierdash.charts.style import COLORS, ROW_HEIGHT, mark_outlier
 from hierdash.summaries import PAD_IGNORED, PAD_USED, REAL
 
 
-def padding_chart(segments: pd.DataFrame) -> alt.Chart:
+def padding_chart(segments: pd.DataFrame, *, outlier: int | None = None) -> alt.Chart:
     """Heatmap of the padded array: one bar per task along the rows.
 
     Parameters
@@ -17,6 +17,8 @@ def padding_chart(segments: pd.DataFrame) -> alt.Chart:
     segments
         Runs of cells per task (:func:`hierdash.summaries.padding_segments`):
         ``task, task_label, start, end, rows, kind``.
+    outlier
+        The outlier task (``Scenario.outlier``): its label ends in "(outlier)".
 
     Returns
     -------
@@ -24,6 +26,7 @@ def padding_chart(segments: pd.DataFrame) -> alt.Chart:
         Blue real rows, grey padding the model ignores, vermillion padding that enters
         the likelihood (naive mode); tasks top to bottom in task order.
     """
+    segments = mark_outlier(segments, outlier)
     kinds = [REAL, PAD_IGNORED, PAD_USED]
     palette = [COLORS["posterior"], COLORS["padding_ignored"], COLORS["true"]]
     tasks = segments.drop_duplicates("task").sort_values("task")

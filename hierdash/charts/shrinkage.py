@@ -15,6 +15,7 @@ from hierdash.charts.style import (
     PARTIAL,
     TRUE,
     feature_panels,
+    mark_outlier,
     role_color,
     task_order,
     with_role,
@@ -22,7 +23,7 @@ from hierdash.charts.style import (
 from hierdash.summaries import RMSE_NAMES, child_rows
 
 
-def shrinkage_chart(weights: pd.DataFrame) -> alt.FacetChart:
+def shrinkage_chart(weights: pd.DataFrame, *, outlier: int | None = None) -> alt.FacetChart:
     """Arrows from each task's own estimate (no pooling) to its partial-pooling estimate.
 
     Tasks are sorted by sample count, largest first, so the arrows grow down the
@@ -33,12 +34,14 @@ def shrinkage_chart(weights: pd.DataFrame) -> alt.FacetChart:
     ----------
     weights
         The tidy weights table of a fit.
+    outlier
+        The outlier task (``Scenario.outlier``): its label ends in "(outlier)".
 
     Returns
     -------
     alt.FacetChart
     """
-    child = child_rows(weights)
+    child = mark_outlier(child_rows(weights), outlier)
     own = child["no_pooling"].to_numpy(dtype=float)
     finite = np.isfinite(own)
     right = child["mean"].to_numpy(dtype=float) >= own
@@ -97,7 +100,7 @@ def shrinkage_chart(weights: pd.DataFrame) -> alt.FacetChart:
     return feature_panels(alt.layer(parent, shaft, start, head, true, data=child), child)
 
 
-def pull_chart(pull: pd.DataFrame) -> alt.LayerChart:
+def pull_chart(pull: pd.DataFrame, *, outlier: int | None = None) -> alt.LayerChart:
     """Each task's pull toward the parent against its sample count.
 
     Parameters
@@ -105,6 +108,8 @@ def pull_chart(pull: pd.DataFrame) -> alt.LayerChart:
     pull
         One row per task with ``task, n, pull``
         (:func:`hierdash.summaries.task_pull`). Tasks without a pull (NaN) are not drawn.
+    outlier
+        The outlier task (``Scenario.outlier``): its point is labelled "outlier".
 
     Returns
     -------
@@ -113,6 +118,7 @@ def pull_chart(pull: pd.DataFrame) -> alt.LayerChart:
         with reference rules at 0 and 1.
     """
     pull = pull[np.isfinite(pull["pull"].to_numpy(dtype=float))]
+    marked = pull[pull["task"].astype(int) == outlier] if outlier is not None else pull.iloc[:0]
     guides = pd.DataFrame({"pull": [0.0, 1.0], "label": ["its own estimate", "the parent"]})
     points = (
         alt.Chart(pull)
@@ -134,7 +140,11 @@ def pull_chart(pull: pd.DataFrame) -> alt.LayerChart:
     labels = alt.Chart(guides).mark_text(align="left", dx=4, dy=-7, color=COLORS["parent"]).encode(
         y="pull:Q", text="label:N", x=alt.value(0)
     )
-    return alt.layer(rules, labels, points).properties(height=240)
+    outlier_label = alt.Chart(marked).mark_text(
+        align="left", dx=8, fontWeight="bold", color=COLORS["true"]).encode(
+        x=alt.X("n:Q", scale=alt.Scale(type="symlog", constant=5)), y="pull:Q",
+        text=alt.value("outlier"))
+    return alt.layer(rules, labels, points, outlier_label).properties(height=240)
 
 
 def rmse_chart(errors: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:

@@ -14,6 +14,7 @@ from hierdash.charts.style import (
     feature_labels,
     feature_panels,
     interval_tooltip,
+    mark_outlier,
     role_color,
     task_order,
     with_role,
@@ -88,7 +89,8 @@ def parent_chart(weights: pd.DataFrame, *, reference: bool = False) -> alt.Layer
     return alt.layer(*layers).properties(height=260)
 
 
-def child_chart(weights: pd.DataFrame, *, reference: bool = False) -> alt.FacetChart:
+def child_chart(weights: pd.DataFrame, *, reference: bool = False,
+                outlier: int | None = None) -> alt.FacetChart:
     """True against recovered child weights, one panel per feature, one row per task.
 
     Parameters
@@ -97,6 +99,8 @@ def child_chart(weights: pd.DataFrame, *, reference: bool = False) -> alt.FacetC
         The tidy weights table of a fit.
     reference
         Also mark the exact posterior mean.
+    outlier
+        The outlier task (``Scenario.outlier``): its label ends in "(outlier)".
 
     Returns
     -------
@@ -105,7 +109,7 @@ def child_chart(weights: pd.DataFrame, *, reference: bool = False) -> alt.FacetC
         sample count; a blue interval and dot per weight, a vermillion diamond for the
         truth, optionally a grey tick for the exact posterior mean.
     """
-    child = child_rows(weights)
+    child = mark_outlier(child_rows(weights), outlier)
     roles = [TRUE, POSTERIOR] + ([EXACT] if reference else [])
     color = role_color(roles)
     tooltip = [
