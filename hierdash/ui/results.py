@@ -95,6 +95,7 @@ def _chart_with_words(chart: alt.TopLevelMixin, text: str, *, facet: bool = Fals
 def result_sections(result: FitResult, scenario: Scenario) -> None:
     """Every chart of one fit, each with what to look at and what to try next."""
     reference = result.scenario.method != "exact"  # grey ticks of the exact posterior
+    outlier = result.scenario.outlier  # its label says "(outlier)" on every per-task chart
     weights = result.weights
     _shown_caption(result, scenario)
     warning_boxes(result.warnings())
@@ -103,15 +104,15 @@ def result_sections(result: FitResult, scenario: Scenario) -> None:
     _chart_with_words(charts.parent_chart(weights, reference=reference), _say("parent"))
 
     st.subheader(_say("child_title"))
-    _chart_with_words(charts.child_chart(weights, reference=reference), _say("child"),
+    _chart_with_words(charts.child_chart(weights, reference=reference, outlier=outlier), _say("child"),
                       facet=True)
 
     st.subheader(_say("shrinkage_title"))
-    _chart_with_words(charts.shrinkage_chart(weights), _say("shrinkage"), facet=True)
+    _chart_with_words(charts.shrinkage_chart(weights, outlier=outlier), _say("shrinkage"), facet=True)
     left, right = st.columns(2, gap="medium")
     with left:
         st.markdown(_say("pull_title"))
-        st.altair_chart(charts.pull_chart(summaries.task_pull(weights)), width="stretch")
+        st.altair_chart(charts.pull_chart(summaries.task_pull(weights), outlier=outlier), width="stretch")
         st.caption(_say("pull"))
     with right:
         st.markdown(_say("errors_title"))
@@ -125,7 +126,7 @@ def result_sections(result: FitResult, scenario: Scenario) -> None:
     segments = summaries.padding_segments(padded.mask, padded.likelihood_mask, padded.counts)
     left, right = st.columns([3, 1], gap="medium")
     with left:
-        st.altair_chart(charts.padding_chart(segments), width="stretch")
+        st.altair_chart(charts.padding_chart(segments, outlier=outlier), width="stretch")
         st.markdown(_say("scales_title"))
         st.altair_chart(charts.scales_chart(result.scales, reference=reference), width="content")
     with right:
