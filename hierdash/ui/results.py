@@ -104,15 +104,18 @@ def result_sections(result: FitResult, scenario: Scenario) -> None:
     _chart_with_words(charts.parent_chart(weights, reference=reference), _say("parent"))
 
     st.subheader(_say("child_title"))
-    _chart_with_words(charts.child_chart(weights, reference=reference, outlier=outlier), _say("child"),
+    _chart_with_words(charts.child_chart(weights, reference=reference, outlier=outlier),
+                      _say("child"),
                       facet=True)
 
     st.subheader(_say("shrinkage_title"))
-    _chart_with_words(charts.shrinkage_chart(weights, outlier=outlier), _say("shrinkage"), facet=True)
+    _chart_with_words(charts.shrinkage_chart(weights, outlier=outlier), _say("shrinkage"),
+                      facet=True)
     left, right = st.columns(2, gap="medium")
     with left:
         st.markdown(_say("pull_title"))
-        st.altair_chart(charts.pull_chart(summaries.task_pull(weights), outlier=outlier), width="stretch")
+        st.altair_chart(charts.pull_chart(summaries.task_pull(weights), outlier=outlier),
+                        width="stretch")
         st.caption(_say("pull"))
     with right:
         st.markdown(_say("errors_title"))
