@@ -121,6 +121,12 @@ class _TerminalProgress:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if any(a in ("--data", "--example") or a.startswith(("--data=", "--example="))
+           for a in argv):  # a table of your own: its own flags (hierdash.data_cli)
+        from hierdash.data_cli import main as data_main
+
+        return data_main(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

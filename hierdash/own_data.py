@@ -13,6 +13,7 @@ apart. No Streamlit here.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -20,8 +21,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from hierdash.grouped import PRIOR_FIELDS, GroupedData, default_priors, to_world
-from hierdash.scenario import Scenario
+from hierdash.grouped import PRIOR_FIELDS, DataError, GroupedData, default_priors, to_world
+from hierdash.scenario import DATA_MAX_ROWS, DATA_MAX_TASKS, Scenario
 from hierdash.settings import CI_PROB
 
 __all__ = [
@@ -31,12 +32,14 @@ __all__ = [
     "data_scenario",
     "fit_groups",
     "group_weights",
+    "labelled_posterior",
     "scales_table",
     "settings_dict",
 ]
 
 DataMethod = Literal["exact", "nuts", "pymc_nuts", "advi", "fullrank_advi"]
 PPC_SEED = 20_24  # the posterior predictive check's replications are reproducible
+_TASK = re.compile(r"\btask (\d+)\b")
 
 
 def data_key(grouped: GroupedData) -> str:
@@ -89,10 +92,19 @@ def data_scenario(
 
     Raises
     ------
+    DataError
+        For more groups or rows than a data scenario allows (200 groups, 100,000 rows).
     ValueError
         For an unknown prior name; :class:`~hierdash.scenario.ScenarioError` (a
         ``ValueError``) for a value out of its range (e.g. more than 200 groups).
     """
+    if grouped.n_groups > DATA_MAX_TASKS:
+        raise DataError(f"The table has {grouped.n_groups:,} groups: at most "
+                        f"{DATA_MAX_TASKS} can be fitted. Choose a column with fewer "
+                        "distinct values, or fit a subset of the groups.")
+    if grouped.n_rows > DATA_MAX_ROWS:
+        raise DataError(f"The table has {grouped.n_rows:,} rows: at most "
+                        f"{DATA_MAX_ROWS:,} can be fitted. Fit a subset of the rows.")
     chosen = {k: v for k, v in default_priors(grouped).items() if k in PRIOR_FIELDS}
     for name, value in (priors or {}).items():
         if name not in PRIOR_FIELDS:
@@ -131,6 +143,17 @@ class OwnFit:
     @property
     def scenario(self) -> Scenario:
         return self.result.scenario
+
+    def warnings(self) -> list[str]:
+        """The fit's warnings with groups by name; those about groups that can't be
+        estimated alone are left out (one of ``grouped.notes`` counts them)."""
+        names = self.grouped.group_names
+
+        def by_name(match: re.Match) -> str:
+            index = int(match.group(1))
+            return f"group {names[index]!r}" if index < len(names) else match.group(0)
+
+        return [_TASK.sub(by_name, w) for w in self.result.warnings() if "alone" not in w]
 
 
 def fit_groups(
@@ -278,3 +301,15 @@ def settings_dict(own: OwnFit, *, rule: str, source: str) -> dict:
             "parameterization": own.result.diagnostics.parameterization,
         },
     }
+
+
+def labelled_posterior(own: OwnFit):
+    """The fit's posterior DataTree with the groups' names as ``task`` labels and the
+    weights' names as ``feature`` labels (weights on the fitted scale: see
+    :attr:`GroupedData.feature_sds` when standardised)."""
+    import xarray as xr
+
+    post = own.result.posterior["posterior"].to_dataset()
+    post = post.assign_coords(task=list(own.grouped.group_names),
+                              feature=list(own.grouped.feature_names))
+    return xr.DataTree.from_dict({"posterior": post})
