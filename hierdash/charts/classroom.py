@@ -35,7 +35,7 @@ def own_estimates_chart(child: pd.DataFrame) -> alt.FacetChart:
     Parameters
     ----------
     child
-        One row per task and feature with ``task, n, task_label, feature_label,
+        One row per task and feature with ``task, n, task_label, feature, feature_label,
         no_pooling, parent_mean`` (the child rows of a weights table, e.g.
         :func:`hierdash.summaries.child_rows`). Pass only these columns: whatever else
         the table holds ends up in the page's chart data, where a student could read
@@ -46,7 +46,7 @@ def own_estimates_chart(child: pd.DataFrame) -> alt.FacetChart:
     alt.FacetChart
         One panel per feature, tasks sorted by sample count (largest first).
     """
-    need = ["task", "n", "task_label", "feature_label", "no_pooling", "parent_mean"]
+    need = ["task", "n", "task_label", "feature", "feature_label", "no_pooling", "parent_mean"]
     data = child[need].copy()
     color = role_color([NO_POOL, PARENT])
     y = alt.Y("task_label:N", title=None, sort=task_order(data, by_samples=True))

@@ -99,7 +99,37 @@ def data_controls() -> dict[str, Any]:
     )
     samples = tuple(_plain(v) for v in edited["samples"].tolist())
     st.session_state.samples_current = samples
-    return {"samples": samples}
+    return {"samples": samples, **outlier_controls(len(samples))}
+
+
+def _outlier_name(task: int, n_tasks: int) -> str:
+    if task < 0:
+        return "none"
+    return f"task {task}" if task < n_tasks else f"task {task} (not in this world)"
+
+
+def outlier_controls(n_tasks: int) -> dict[str, Any]:
+    """The outlier task: which task, how many child spreads off the parent, its own noise."""
+    current = int(st.session_state.get("outlier_task", -1))
+    with st.expander(words("classroom", "outlier_title"), expanded=current >= 0):
+        # The current choice stays an option even past the last task (it then has no effect).
+        options = list(range(-1, max(n_tasks, current + 1)))
+        values = {
+            "outlier_task": st.selectbox(
+                "Outlier task", options, key="outlier_task",
+                format_func=lambda task: _outlier_name(task, n_tasks),
+                help=words("classroom", "outlier_task")),
+        }
+        shift, noise = BOUNDS["outlier_shift"], BOUNDS["outlier_noise"]
+        values["outlier_shift"] = st.slider(
+            "Child spreads off the parent", min_value=float(shift.low),
+            max_value=float(shift.high), step=0.5, key="outlier_shift",
+            help=words("classroom", "outlier_shift"))
+        values["outlier_noise"] = st.slider(
+            "Its noise, times the noise sd", min_value=float(noise.low),
+            max_value=float(noise.high), step=0.1, key="outlier_noise",
+            help=words("classroom", "outlier_noise"))
+    return values
 
 
 def _plain(value: Any) -> Any:

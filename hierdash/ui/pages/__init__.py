@@ -39,9 +39,9 @@ class PageSpec:
 
 
 def _specs() -> tuple[PageSpec, ...]:
-    from hierdash.ui.pages import explore
+    from hierdash.ui.pages import board, explore, predict
 
-    return (explore.PAGE,)
+    return (explore.PAGE, predict.PAGE, board.PAGE)
 
 
 PAGES: tuple[PageSpec, ...] = _specs()

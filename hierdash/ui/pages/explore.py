@@ -10,8 +10,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from hierdash.ui.classroom import (
+    class_banner,
+    keep_class_in_url,
+    remember_scenario,
+    say,
+    send_to_board,
+)
 from hierdash.ui.controls import scenario_sidebar
 from hierdash.ui.fitting import fit_bar, fit_outcome_notice, interruption_notice, settle_fit
+from hierdash.ui.labels import method_label
 from hierdash.ui.pages import PageSpec
 from hierdash.ui.results import downloads, result_sections, share_link, world_line
 from hierdash.ui.shared import SAMPLING_FITS, exact_fit
@@ -21,6 +29,7 @@ from hierdash.ui.words import words
 
 def render() -> None:
     """Draw the explore page."""
+    class_banner()  # first: it takes the class link out of the URL before the settings are read
     init_session()
     scenario = scenario_sidebar()
     st.title(words("explore", "title"))
@@ -32,8 +41,11 @@ def render() -> None:
     settle_fit(scenario)
     if scenario is None:
         st.info(words("explore", "fix_the_setting"))
+        keep_class_in_url()
         return
     sync_url(scenario)
+    keep_class_in_url()
+    remember_scenario(scenario)
     world_line(scenario)
     interruption_notice()
 
@@ -49,6 +61,8 @@ def render() -> None:
     sampled = SAMPLING_FITS.finished(scenario) if scenario.method != "exact" else None
     shown = sampled or exact
     result_sections(shown, scenario)
+    send_to_board(shown.scenario, shown.errors, key="explore",
+                  what=say("send_what_fit", method=method_label(shown.scenario.method)))
     st.subheader(words("explore", "downloads_title"))
     downloads(shown)
     share_link(scenario)
