@@ -122,6 +122,10 @@ class _TerminalProgress:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["calibrate"]:  # python -m hierdash calibrate: its own flags
+        from hierdash.calibrate_cli import main as calibrate_main
+
+        return calibrate_main(argv[1:])
     if any(a in ("--data", "--example") or a.startswith(("--data=", "--example="))
            for a in argv):  # a table of your own: its own flags (hierdash.data_cli)
         from hierdash.data_cli import main as data_main
