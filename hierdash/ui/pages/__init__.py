@@ -39,9 +39,9 @@ class PageSpec:
 
 
 def _specs() -> tuple[PageSpec, ...]:
-    from hierdash.ui.pages import board, explore, predict
+    from hierdash.ui.pages import board, explore, predict, your_data
 
-    return (explore.PAGE, predict.PAGE, board.PAGE)
+    return (explore.PAGE, predict.PAGE, board.PAGE, your_data.PAGE)
 
 
 PAGES: tuple[PageSpec, ...] = _specs()
