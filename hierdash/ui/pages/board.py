@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pandas as pd
 import streamlit as st
 
 from hierdash.charts.classroom import board_worlds_chart, scores_chart
@@ -140,6 +141,13 @@ def _rows(code: str) -> list[BoardRow] | None:
     return cached[1]
 
 
+def board_csv_text(frame: pd.DataFrame) -> str:
+    """The board table as CSV whose cells a spreadsheet can't run as formulas."""
+    csv = frame.copy()
+    csv["created"] = [moment.isoformat(timespec="seconds") for moment in csv["created"]]
+    return safe_csv(csv)
+
+
 @st.fragment(run_every=BOARD_REFRESH_S)
 def live_board() -> None:
     """The board: summary, charts, table and CSV; redrawn on its own every few seconds."""
@@ -175,9 +183,7 @@ def live_board() -> None:
             st.altair_chart(scores_chart(frame), width="stretch")
         st.markdown(say("table_title"))
         st.dataframe(frame[_TABLE_COLUMNS], hide_index=True, width="stretch", key="board_table")
-    csv = frame.copy()
-    csv["created"] = [moment.isoformat(timespec="seconds") for moment in csv["created"]]
-    st.download_button(say("download_button"), safe_csv(csv), file_name=f"class_{code}.csv",
+    st.download_button(say("download_button"), board_csv_text(frame), file_name=f"class_{code}.csv",
                        mime="text/csv", icon=":material/download:", key="download_board",
                        on_click="ignore", disabled=not rows)
     st.caption(say("updated", time=datetime.now(UTC).strftime("%H:%M:%S"),
