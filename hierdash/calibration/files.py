@@ -25,7 +25,8 @@ import pandas as pd
 from hierdash.calibration.checks import INTERVALS, WorldCheck, checks_frame, interval_column
 from hierdash.calibration.summary import CalibrationSummary, summarise_checks
 
-__all__ = ["SavedRun", "write_run", "read_run", "ready_names", "load_ready"]
+__all__ = ["SavedRun", "write_run", "read_run", "ready_names", "load_ready", "ReadySet",
+           "READY_SETS", "available_ready_sets"]
 
 RANKS, WORLDS, SUMMARY = "ranks.csv", "worlds.csv", "summary.json"
 _WORLD_COLUMNS = ["world", "seed", "seconds", "divergences", "max_rhat", "min_ess_bulk",
@@ -125,3 +126,35 @@ def load_ready(name: str) -> SavedRun:
     if name not in names:
         raise ValueError(f"name = {name!r} is not allowed: must be one of {', '.join(names)}")
     return read_run(_ready_root().joinpath(name), name=name)
+
+
+@dataclass(frozen=True)
+class ReadySet:
+    """Ready-made runs shown together: ``runs`` are directory names under ``ready/``."""
+
+    title: str
+    description: str
+    runs: tuple[str, ...]
+
+
+READY_SETS: dict[str, ReadySet] = {
+    "notebook_methods": ReadySet(
+        title="Notebook's family: exact vs ADVI vs NUTS",
+        description="The notebook's worlds (2 tasks of 100 and 80 rows, 4 features), the "
+                    "truth redrawn from the priors: the exact posterior over 200 worlds, "
+                    "mean-field ADVI and NUTS over 40 (the same first 40 worlds).",
+        runs=("notebook-exact", "notebook-advi", "notebook-nuts")),
+    "padding": ReadySet(
+        title="Padding: masked vs naive",
+        description="Issue 9's worlds (2-6 tasks of 0-60 rows) fitted exactly, 200 worlds: "
+                    "masked padding keeps the zero rows out of the likelihood, naive "
+                    "padding lets them in as perfectly fitted data.",
+        runs=("padding-masked", "padding-naive")),
+}
+"""The lab's ready-made comparisons; a set whose files are missing is not offered."""
+
+
+def available_ready_sets() -> dict[str, ReadySet]:
+    """The ready sets whose runs are all shipped."""
+    names = set(ready_names())
+    return {key: ready for key, ready in READY_SETS.items() if set(ready.runs) <= names}

@@ -34,7 +34,7 @@ from hierdash.scenario import METHODS, PADDINGS, PARAMETERIZATIONS, Method, Padd
 __all__ = [
     "SECONDS_PER_WORLD", "LAB_BUDGET_S", "MAX_WORLDS", "LabSettings", "BudgetExceeded",
     "estimated_seconds", "check_budget", "run_lab", "coverage_frame", "pit_ecdf_frame",
-    "worlds_frame", "Verdict", "verdicts",
+    "worlds_frame", "Verdict", "verdicts", "LabRunner",
 ]
 
 SECONDS_PER_WORLD: dict[str, float] = {
@@ -270,3 +270,48 @@ def verdicts(summary, *, interval: float = INTERVALS[-1]) -> list[Verdict]:
         out.append(Verdict(level=row.level, interval=interval, coverage=float(row.coverage),
                            se=se, worlds=int(row.worlds), reading=reading))
     return out
+
+
+class LabRunner:
+    """A lab run as a shared background job's work, keeping each run's worlds so far.
+
+    Called like :func:`hierdash.inference.fit` (``runner(settings, *, progress,
+    should_stop, time_budget)``) so the UI's registry of background jobs can run it
+    in a worker thread. While a run goes, :meth:`partial` hands out the worlds done so
+    far (an immutable tuple); a stopped run raises
+    :class:`~hierdash.results.FitStopped` and leaves its worlds in :meth:`partial`.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._partial: dict[LabSettings, tuple[WorldCheck, ...]] = {}
+
+    def partial(self, settings: LabSettings) -> tuple[WorldCheck, ...]:
+        """The worlds of ``settings``' latest run finished so far."""
+        with self._lock:
+            return self._partial.get(settings, ())
+
+    def __call__(self, settings: LabSettings, *, progress=None, should_stop=None,
+                 time_budget: float | None = None) -> CalibrationRun:
+        from hierdash.results import FitStopped
+
+        with self._lock:
+            self._partial[settings] = ()
+
+        def on_world(check: WorldCheck, done: int, total: int) -> None:
+            with self._lock:
+                self._partial[settings] = self._partial.get(settings, ()) + (check,)
+            if progress is not None:
+                progress("sample", done / total, f"{done} of {total} worlds fitted")
+
+        if progress is not None:
+            progress("sample", 0.0, f"0 of {settings.n_worlds} worlds fitted")
+        run = run_lab(settings, on_world=on_world, should_stop=should_stop,
+                      time_budget=time_budget)
+        if run.stopped:
+            raise FitStopped(f"stopped after {len(run.checks)} of {settings.n_worlds} worlds")
+        with self._lock:
+            self._partial.pop(settings, None)  # the registry keeps the finished run
+        return run

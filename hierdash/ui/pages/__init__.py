@@ -39,9 +39,9 @@ class PageSpec:
 
 
 def _specs() -> tuple[PageSpec, ...]:
-    from hierdash.ui.pages import board, explore, predict, your_data
+    from hierdash.ui.pages import board, calibration, explore, predict, your_data
 
-    return (explore.PAGE, predict.PAGE, board.PAGE, your_data.PAGE)
+    return (explore.PAGE, predict.PAGE, board.PAGE, your_data.PAGE, calibration.PAGE)
 
 
 PAGES: tuple[PageSpec, ...] = _specs()
