@@ -3,7 +3,7 @@
 Each world is one task, :func:`hierdash.calibration.check_scenario` on one scenario of
 :func:`~hierdash.calibration.world_scenarios`; worlds are independent, so the tasks
 are too. Before the worlds are sent, every worker compiles the shared nutpie models
-once (:func:`warm_worker`, run on each worker with ``Client.run``), so no world pays a
+once (:func:`warm_worker`, one task pinned to each worker), so no world pays a
 compile and each worker's first world takes as long as its last.
 
 Only the command (:mod:`hierdash.calibrate_cli`) uses this module. The Streamlit server
@@ -72,16 +72,33 @@ def check_one(scenario, world: int) -> WorldCheck:
 
 
 def _client(*, workers: int | None, scheduler: str | None):
+    import dask
     from dask.distributed import Client, LocalCluster
 
     if scheduler is not None:
         return Client(scheduler, timeout="30s"), None
     # One thread per worker process: a fit is single-threaded numeric work, and
     # processes keep the compiled models apart and the GIL out of the way.
+    # A worker busy compiling on a crowded machine may miss heartbeats for minutes;
+    # dropping it would lose its compile (the default allows 5 minutes).
+    dask.config.set({"distributed.scheduler.worker-ttl": "30 minutes"})
     cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
                            processes=True, dashboard_address=None,
                            silence_logs=logging.ERROR)
     return Client(cluster), cluster
+
+
+def _warm_every_worker(client) -> dict[str, float]:
+    """Run :func:`warm_worker` once on each worker, as an ordinary task pinned to it.
+
+    Not ``Client.run``: that runs the function on the worker's event loop, and a
+    compile of minutes there silences its heartbeats until the scheduler drops it.
+    """
+    addresses = list(client.scheduler_info(n_workers=-1)["workers"])
+    futures = {address: client.submit(warm_worker, workers=[address],
+                                      allow_other_workers=False, pure=False)
+               for address in addresses}
+    return {address: float(future.result()) for address, future in futures.items()}
 
 
 def run_on_dask(
@@ -128,7 +145,7 @@ def run_on_dask(
         warm: dict[str, float] = {}
         if settings.method in _WARMED_METHODS:
             start = time.perf_counter()
-            warm = client.run(warm_worker)
+            warm = _warm_every_worker(client)
             say(f"dask: every worker compiled its models in {time.perf_counter() - start:.1f} s")
         start = time.perf_counter()
         # pure=False: every world is its own task even if two scenarios were equal.
