@@ -134,6 +134,53 @@ def test_ready_naive_padding_shows_the_noise_off():
 
 
 # ---------------------------------------------------------------------------
+# Methods that are not calibrated, detected
+# ---------------------------------------------------------------------------
+def _inside_count(run, level: str, interval: float) -> tuple[int, int]:
+    """(worlds whose truth was inside, worlds) for a level with one quantity a world."""
+    coverage, _ = run.summary.coverage_of(level, interval)
+    n = run.summary.n_worlds
+    return round(coverage * n), n
+
+
+@pytest.mark.statistical
+def test_naive_padding_biases_the_noise_and_masked_does_not():
+    from scipy.stats import binom
+
+    from hierdash.calibration import run_calibration
+
+    n_worlds = 60  # the same worlds for both paddings (same seed)
+    naive = run_calibration(ISSUE9, method="exact", padding="naive", n_worlds=n_worlds, seed=7)
+    masked = run_calibration(ISSUE9, method="exact", padding="masked", n_worlds=n_worlds,
+                             seed=7)
+    inside, n = _inside_count(naive, "noise", 0.94)
+    # A calibrated method puts this few of 60 noise truths inside less than 1 in 1000.
+    assert binom.cdf(inside, n, 0.94) < 1e-3, (inside, n)
+    inside, n = _inside_count(masked, "noise", 0.94)
+    assert binom.cdf(inside, n, 0.94) > 1e-3 and binom.sf(inside - 1, n, 0.94) > 1e-3
+
+
+@pytest.mark.slow
+@pytest.mark.statistical
+def test_mean_field_advi_under_covers_the_spread():
+    """Mean-field ADVI ignores the posterior's correlations between the spread and the
+    child weights, so its spread intervals are too narrow (issue 12: 73% at 94% over
+    40 notebook worlds). At a true coverage near 75%, 30 worlds reject calibration at
+    the 1% level with probability about 0.95; a calibrated method passes 99% of the
+    time, so the test can fail both ways. Full iterations (the scenario's 30,000):
+    a short run's coverage would say nothing about ADVI. The ready-made lab result
+    ``notebook-advi`` holds these very worlds (same family and seed)."""
+    from scipy.stats import binom
+
+    from hierdash.calibration import run_calibration
+
+    run = run_calibration(get_family("notebook"), method="advi", parameterization="auto",
+                          n_worlds=30, seed=1)
+    inside, n = _inside_count(run, "spread", 0.94)
+    assert binom.cdf(inside, n, 0.94) < 0.01, (inside, n, run.summary.to_dict())
+
+
+# ---------------------------------------------------------------------------
 # The page
 # ---------------------------------------------------------------------------
 def _page():
