@@ -1,7 +1,8 @@
 """The class board in real browsers: one teacher, five students, a restart.
 
 A teacher context starts a class on the board page; five student contexts open the
-class link on different seeds, fit with NUTS and press **Send to the class board**; the
+class link on different seeds, fit (exact by default, NUTS with
+``HIERDASH_CLASS_BROWSER_FIT=nuts``) and press **Send to the class board**; the
 teacher's board shows five results without a reload (the time from each send to the
 teacher's screen is measured and printed); a wrong teacher key can't clear the board;
 the server restarts on the same SQLite file and the board still has five results.
@@ -25,8 +26,11 @@ pytestmark = pytest.mark.browser
 
 SHOTS = ROOT / "artifacts" / "browser"
 STUDENT_SEEDS = (11, 12, 13, 14, 15)
-FIT = "method=nuts&draws=300&tune=300&chains=2"
-SEND_TO_SCREEN_LIMIT_S = 10.0  # the board refreshes every 2 s; a loaded machine is slower
+# Exact fits by default (instant: the page can send them); HIERDASH_CLASS_BROWSER_FIT=nuts
+# makes every student sample with NUTS first (a minute or more on a loaded machine).
+SAMPLED = os.environ.get("HIERDASH_CLASS_BROWSER_FIT", "exact") == "nuts"
+FIT = "method=nuts&draws=300&tune=300&chains=2" if SAMPLED else "method=exact"
+SEND_TO_SCREEN_LIMIT_S = 30.0  # the board refreshes every 2 s; a shared, loaded machine is slower
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +78,9 @@ def _shot(page, path: Path) -> None:
 def _start_class(browser, url: str):
     context, teacher = _context_page(browser)
     teacher.goto(f"{url}/board", timeout=120_000)
-    teacher.get_by_role("button", name="Start a class").click()
-    teacher.get_by_text("is started").wait_for(timeout=60_000)
+    teacher.get_by_role("button", name="Start a class").click(timeout=180_000)
+    teacher.get_by_text("is started").wait_for(timeout=180_000)
+    teacher.get_by_test_id("stCode").nth(2).wait_for(timeout=120_000)  # both links and the key
     codes = teacher.get_by_test_id("stCode").all_inner_texts()
     student_link = next(c.strip() for c in codes if "?class=" in c and "teacher=" not in c)
     teacher_link = next(re.sub(r"\s+", "", c) for c in codes if "teacher=" in c)
@@ -83,8 +88,10 @@ def _start_class(browser, url: str):
     key = teacher_link.split("teacher=")[1]
     assert key in [c.strip() for c in codes]  # the key itself, shown once
     teacher.get_by_role("button", name="I have kept it: hide the key").click()
-    teacher.get_by_text("No results yet").wait_for(timeout=60_000)
-    assert teacher.get_by_text(key).count() == 0
+    teacher.get_by_text("No results yet").wait_for(timeout=180_000)
+    # Hidden for good: the key is nowhere on the page once the teacher has kept it.
+    teacher.wait_for_function("(key) => !document.body.innerText.includes(key)", arg=key,
+                              timeout=180_000)
     return context, teacher, code, key
 
 
@@ -94,9 +101,12 @@ def _student_sends(browser, url: str, code: str, seed: int, teacher) -> float:
     try:
         student.goto(f"{url}/?class={code}&seed={seed}&{FIT}", timeout=120_000)
         wait_for_app_idle(student)
-        student.get_by_text(f"Class {code}").first.wait_for(timeout=30_000)
-        student.get_by_role("button", name="Fit with NUTS (nutpie)").click()
-        student.get_by_text("Charts show NUTS (nutpie)").wait_for(timeout=240_000)
+        student.get_by_text(f"Class {code}").first.wait_for(timeout=120_000)
+        if SAMPLED:
+            student.get_by_role("button", name="Fit with NUTS (nutpie)").click(timeout=120_000)
+            student.get_by_text("Charts show NUTS (nutpie)").wait_for(timeout=600_000)
+        else:
+            student.get_by_text("Charts show the exact posterior").wait_for(timeout=180_000)
         wait_for_app_idle(student)
         nickname = student.get_by_label("Nickname (optional)")
         nickname.fill(f"seed {seed}")
@@ -105,8 +115,8 @@ def _student_sends(browser, url: str, code: str, seed: int, teacher) -> float:
         before = _results_on_board(teacher) or 0
         student.get_by_role("button", name="Send to the class board").click()
         sent = time.monotonic()
-        student.get_by_text(f"Sent to class {code}").wait_for(timeout=30_000)
-        _wait_for_results(teacher, before + 1, timeout_s=60)
+        student.get_by_text(f"Sent to class {code}").wait_for(timeout=120_000)
+        _wait_for_results(teacher, before + 1, timeout_s=120)
         return time.monotonic() - sent
     finally:
         context.close()
@@ -131,7 +141,7 @@ def test_five_students_a_wrong_key_and_a_restart(playwright_browser, tmp_path, m
         other, intruder = _context_page(browser)
         intruder.goto(f"{url}/board?class={code}&teacher=not-the-key", timeout=120_000)
         intruder.get_by_role("button", name="Clear the board").click()
-        intruder.get_by_text("not the key of class").wait_for(timeout=30_000)
+        intruder.get_by_text("not the key of class").wait_for(timeout=120_000)
         other.close()
         teacher.wait_for_timeout(2_500)  # a refresh of the board
         assert _results_on_board(teacher) == 5
@@ -140,7 +150,7 @@ def test_five_students_a_wrong_key_and_a_restart(playwright_browser, tmp_path, m
     with served_app() as (url, _proc):  # a new server on the same SQLite file
         context, teacher = _context_page(browser)
         teacher.goto(f"{url}/board?class={code}&teacher={key}", timeout=120_000)
-        _wait_for_results(teacher, 5, timeout_s=60)
+        _wait_for_results(teacher, 5, timeout_s=120)
         teacher.get_by_text("Manage the class").wait_for()
 
         # A student predicts and reveals, and sends the score.
@@ -154,7 +164,7 @@ def test_five_students_a_wrong_key_and_a_restart(playwright_browser, tmp_path, m
             for _ in range(2 + i % 4):
                 student.keyboard.press("ArrowRight")
         student.get_by_role("button", name="Reveal").click()
-        student.get_by_text("Your score").wait_for(timeout=60_000)
+        student.get_by_text("Your score").wait_for(timeout=180_000)
         wait_for_app_idle(student)
         student.get_by_text("The same world, after partial pooling").scroll_into_view_if_needed()
         _shot(student, SHOTS / "reveal.png")
@@ -163,8 +173,8 @@ def test_five_students_a_wrong_key_and_a_restart(playwright_browser, tmp_path, m
         wait_for_app_idle(student)
         student.get_by_role("button", name="Send to the class board").click()
         sent = time.monotonic()
-        student.get_by_text(f"Sent to class {code}").wait_for(timeout=30_000)
-        _wait_for_results(teacher, 6, timeout_s=60)
+        student.get_by_text(f"Sent to class {code}").wait_for(timeout=120_000)
+        _wait_for_results(teacher, 6, timeout_s=120)
         timings.append(time.monotonic() - sent)
         student_context.close()
         teacher.wait_for_timeout(1_000)
