@@ -111,3 +111,31 @@ def test_radon_nuts_matches_the_exact_posterior(radon):
     # Posterior sds agree too, within the sd's Monte Carlo error (~1/sqrt(2 ESS)).
     ratio = groups["sd"].to_numpy() / groups["exact_sd"].to_numpy()
     assert np.max(np.abs(ratio - 1) * np.sqrt(2 * ess)) < 4.5
+
+
+def test_charts_draw_every_row_in_their_colour(radon):
+    """Each chart builds; every method drawn is in its colour scale's domain (a value
+    outside it would be drawn in no colour at all)."""
+    from hierdash.charts import own_data as charts
+    from hierdash.predictive import compare_pooling, draws_from_posterior
+    from hierdash.predictive import posterior_predictive_check
+
+    own = fit_groups(radon, data_scenario(radon))
+    comparison = compare_pooling(radon)
+    ppc = posterior_predictive_check(radon, *draws_from_posterior(own.result.posterior),
+                                     rng=np.random.default_rng(0))
+    built = [charts.estimates_by_size_chart(own.weights, feature="floor"),
+             charts.group_shrinkage_chart(own.weights, feature="intercept"),
+             charts.parent_spread_chart(own.weights, own.scales),
+             charts.ppc_chart(ppc, statistic="sd"), charts.loo_chart(comparison)]
+    for chart in built:
+        spec = chart.to_dict()
+        for layer in spec.get("layer", []):
+            color = layer.get("encoding", {}).get("color", {})
+            domain = color.get("scale", {}).get("domain")
+            if domain and color.get("field") == "method":
+                data = spec["datasets"][layer["data"]["name"]] if "data" in layer else \
+                    spec["datasets"][spec["data"]["name"]]
+                assert {row["method"] for row in data} <= set(domain)
+    with pytest.raises(ValueError, match="feature = 'height'"):
+        charts.estimates_by_size_chart(own.weights, feature="height")

@@ -35,9 +35,9 @@ __all__ = [
 ]
 
 METHOD_NAMES = {
-    "no_pooling": "no pooling (group alone)",
-    "complete_pooling": "complete pooling (one for all)",
-    "partial_pooling": "partial pooling (hierarchical)",
+    "no_pooling": "no pooling (alone)",
+    "complete_pooling": "complete pooling",
+    "partial_pooling": "partial pooling",
 }
 _METHOD_COLORS = {
     METHOD_NAMES["no_pooling"]: COLORS["no_pooling"],
@@ -45,7 +45,7 @@ _METHOD_COLORS = {
     METHOD_NAMES["partial_pooling"]: COLORS["posterior"],
 }
 _ROW_HEIGHT = 13  # pixels per group on the per-group charts
-_WIDTH = 620
+_WIDTH = 760
 
 
 def _method_color(domain: list[str]) -> alt.Color:
@@ -251,7 +251,9 @@ def loo_chart(comparison: pd.DataFrame) -> alt.LayerChart:
         ``elpd_diff``, ``se_diff``, ``rank``).
     """
     table = comparison.copy()
-    table["label"] = [METHOD_NAMES.get(m, m) for m in table["method"]]
+    # The colour scale's domain is the methods' names as shown.
+    table["method"] = [METHOD_NAMES.get(m, m) for m in table["method"]]
+    table["label"] = table["method"]
     table["difference"] = -table["elpd_diff"]
     table["low"] = table["difference"] - 2 * table["se_diff"]
     table["high"] = table["difference"] + 2 * table["se_diff"]
