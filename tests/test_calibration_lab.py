@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hierdash.calibration import check_draws, get_family
-from hierdash.calibration.files import READY_SETS, available_ready_sets, load_ready, read_run
+from hierdash.calibration.files import READY_SETS, available_ready_sets, load_ready
 from hierdash.calibration.lab import (
     BudgetExceeded,
     LabRunner,

@@ -29,12 +29,19 @@ from hierdash.calibration import CalibrationRun, run_calibration
 from hierdash.calibration.checks import INTERVALS, LEVELS, WorldCheck
 from hierdash.calibration.families import WorldFamily
 from hierdash.calibration.summary import RHAT_LIMIT
-from hierdash.scenario import METHODS, PADDINGS, PARAMETERIZATIONS, Method, Padding, Parameterization
+from hierdash.scenario import (
+    METHODS,
+    PADDINGS,
+    PARAMETERIZATIONS,
+    Method,
+    Padding,
+    Parameterization,
+)
 
 __all__ = [
     "SECONDS_PER_WORLD", "LAB_BUDGET_S", "MAX_WORLDS", "LabSettings", "BudgetExceeded",
     "estimated_seconds", "check_budget", "run_lab", "coverage_frame", "pit_ecdf_frame",
-    "worlds_frame", "Verdict", "verdicts", "LabRunner",
+    "worlds_frame", "Verdict", "verdicts", "LabRunner", "PIT_PROB",
 ]
 
 SECONDS_PER_WORLD: dict[str, float] = {

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from hierdash.calibration.checks import LEVELS
+from hierdash.calibration.checks import INTERVALS, LEVELS
 
 __all__ = ["coverage_chart", "pit_ecdf_chart", "seconds_chart", "RUN_COLORS"]
 
@@ -54,7 +54,7 @@ def coverage_chart(coverage: pd.DataFrame) -> alt.FacetChart:
     """
     runs = _runs(coverage)
     x = alt.X("interval:Q", title="claimed (nominal) probability",
-              scale=alt.Scale(domain=[0.4, 1.0]), axis=alt.Axis(format="%", values=[0.5, 0.8, 0.94]))
+              scale=alt.Scale(domain=[0.4, 1.0]), axis=alt.Axis(format="%", values=list(INTERVALS)))
     y = alt.Y("coverage:Q", title="truth inside the interval (share of worlds)",
               scale=alt.Scale(domain=[0.0, 1.0]), axis=alt.Axis(format="%"))
     diagonal = alt.Chart().mark_rule(color=NOMINAL_COLOR, strokeDash=[4, 3]).encode(
@@ -89,7 +89,7 @@ def pit_ecdf_chart(pit: pd.DataFrame) -> alt.FacetChart:
     alt.FacetChart
         One panel per level: the ECDF of the truth's rank minus a uniform's, as steps;
         the shaded band holds a calibrated method's curve over its whole length with
-        94% probability. A curve leaving the band below in the middle and above at
+        the band's probability (``PIT_PROB``). A curve leaving the band below in the middle and above at
         the ends (a U) means intervals too narrow; a hump means too wide.
     """
     runs = _runs(pit)

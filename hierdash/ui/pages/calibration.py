@@ -18,13 +18,16 @@ from __future__ import annotations
 import time
 import uuid
 
+import pandas as pd
 import streamlit as st
 
+from hierdash.calibration.checks import INTERVALS, checks_frame
 from hierdash.calibration.families import FAMILIES, WorldFamily
 from hierdash.calibration.files import available_ready_sets, load_ready
 from hierdash.calibration.lab import (
     LAB_BUDGET_S,
     MAX_WORLDS,
+    PIT_PROB,
     BudgetExceeded,
     LabRunner,
     LabSettings,
@@ -158,15 +161,11 @@ def show_results(runs: dict[str, tuple], *, key: str) -> None:
     st.caption(_w("coverage_look"))
     st.subheader(_w("pit_title"))
     st.altair_chart(pit_ecdf_chart(pit_ecdf_frame(runs)), key=f"{key}_pit")
-    st.caption(_w("pit_look"))
+    st.caption(_w("pit_look", band=f"{PIT_PROB:.0%}"))
     st.subheader(_w("seconds_title"))
     worlds = worlds_frame(runs)
     st.altair_chart(seconds_chart(worlds), key=f"{key}_seconds")
-    from hierdash.calibration.checks import checks_frame
-
     frames = [checks_frame(checks).assign(run=label) for label, checks in runs.items()]
-    import pandas as pd
-
     csv = safe_csv(pd.concat(frames, ignore_index=True))
     st.download_button(_w("download"), data=csv, file_name="ranks.csv", mime="text/csv",
                        key=f"{key}_download", icon=":material/download:")
@@ -271,7 +270,7 @@ def render() -> None:
     init_session()
     scenario = scenario_sidebar()  # the current settings a family can be made of
     st.title(_w("title"))
-    st.markdown(_w("intro"))
+    st.markdown(_w("intro", top=f"{INTERVALS[-1]:.0%}"))
     ready = available_ready_sets()
     options = [_OWN, *ready]
     shown = st.segmented_control(
