@@ -114,7 +114,9 @@ def test_runner_keeps_worlds_of_a_stopped_run():
 
 def test_ready_sets_load_and_follow_their_settings():
     available = available_ready_sets()
-    assert set(available) == set(READY_SETS), "a ready-made result is missing"
+    assert set(available) == set(READY_SETS)
+    assert available["padding"].runs == ("padding-masked", "padding-naive")
+    assert {"notebook-exact", "notebook-nuts"} <= set(available["notebook_methods"].runs)
     for ready in available.values():
         for name in ready.runs:
             saved = load_ready(name)

@@ -151,10 +151,16 @@ READY_SETS: dict[str, ReadySet] = {
                     "padding lets them in as perfectly fitted data.",
         runs=("padding-masked", "padding-naive")),
 }
-"""The lab's ready-made comparisons; a set whose files are missing is not offered."""
+"""The lab's ready-made comparisons; runs whose files are missing are left out."""
 
 
 def available_ready_sets() -> dict[str, ReadySet]:
-    """The ready sets whose runs are all shipped."""
+    """The ready sets with the runs that are shipped (a set with none is not offered)."""
     names = set(ready_names())
-    return {key: ready for key, ready in READY_SETS.items() if set(ready.runs) <= names}
+    available = {}
+    for key, ready in READY_SETS.items():
+        runs = tuple(name for name in ready.runs if name in names)
+        if runs:
+            available[key] = ReadySet(title=ready.title, description=ready.description,
+                                      runs=runs)
+    return available
