@@ -44,7 +44,7 @@ _METHOD_COLORS = {
     METHOD_NAMES["complete_pooling"]: COLORS["complete_pooling"],
     METHOD_NAMES["partial_pooling"]: COLORS["posterior"],
 }
-_ROW_HEIGHT = 13  # pixels per group on the per-group charts
+_ROW_HEIGHT = 16  # pixels per group on the per-group charts
 _WIDTH = 760
 
 
@@ -141,7 +141,7 @@ def group_shrinkage_chart(weights: pd.DataFrame, *, feature: str) -> alt.LayerCh
                                                         "triangle-left"))
     rows["note"] = np.where(finite, "", "no estimate of its own")
     y = alt.Y("group:N", title=None, sort=_group_order(rows),
-              axis=alt.Axis(labelLimit=160, labelFontSize=10))
+              axis=alt.Axis(labelLimit=160, labelFontSize=10, labelOverlap=False))
     x_title = f"{feature} weight"
     tooltip = [alt.Tooltip("group:N", title="group"), alt.Tooltip("n:Q", title="rows"),
                alt.Tooltip("no_pooling:Q", title=METHOD_NAMES["no_pooling"], format=FMT),
@@ -212,7 +212,7 @@ def ppc_chart(ppc: pd.DataFrame, *, statistic: str = "mean") -> alt.LayerChart:
     rows["verdict"] = np.where((rows["observed"] < rows["low"]) | (rows["observed"] > rows["high"]),
                                "outside the replicated interval", "inside")
     y = alt.Y("group:N", title=None, sort=_group_order(rows),
-              axis=alt.Axis(labelLimit=160, labelFontSize=10))
+              axis=alt.Axis(labelLimit=160, labelFontSize=10, labelOverlap=False))
     tooltip = [alt.Tooltip("group:N", title="group"), alt.Tooltip("n:Q", title="rows"),
                alt.Tooltip("observed:Q", format=FMT),
                alt.Tooltip("replicated:Q", title="replicated (mean)", format=FMT),
