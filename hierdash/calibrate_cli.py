@@ -209,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     on_world, on_status = _progress(args.quiet)
     start = time.perf_counter()
     warm_up_s: dict[str, float] = {}
+    worlds_s = None  # seconds from the first world sent to the last received
     try:
         if workers == 0:
             from hierdash.calibration.lab import run_lab
@@ -220,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             done = run_on_dask(settings, workers=workers, scheduler=args.scheduler,
                                on_world=on_world, on_status=on_status)
             checks, used, warm_up_s = done.checks, done.workers, done.warm_up_s
+            worlds_s = done.wall_s
     except KeyboardInterrupt:
         sys.stderr.write("\nhierdash calibrate: stopped\n")
         return 130
@@ -234,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
                                       f"{settings.seed}: {len(checks)} worlds in {wall:.1f} s"))
     if args.out is not None:
         meta = {**settings.to_dict(), "workers": used, "scheduler": args.scheduler,
-                "wall_seconds": wall, "warm_up_seconds": warm_up_s}
+                "wall_seconds": wall, "warm_up_seconds": warm_up_s,
+                "worlds_wall_seconds": wall if worlds_s is None else worlds_s}
         try:
             paths = write_run(checks, args.out, meta=meta)
         except OSError as err:
