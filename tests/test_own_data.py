@@ -117,8 +117,11 @@ def test_charts_draw_every_row_in_their_colour(radon):
     """Each chart builds; every method drawn is in its colour scale's domain (a value
     outside it would be drawn in no colour at all)."""
     from hierdash.charts import own_data as charts
-    from hierdash.predictive import compare_pooling, draws_from_posterior
-    from hierdash.predictive import posterior_predictive_check
+    from hierdash.predictive import (
+        compare_pooling,
+        draws_from_posterior,
+        posterior_predictive_check,
+    )
 
     own = fit_groups(radon, data_scenario(radon))
     comparison = compare_pooling(radon)

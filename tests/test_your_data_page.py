@@ -199,3 +199,18 @@ def test_fit_with_nuts_on_the_page():
     assert len(at.get("vega_lite_chart")) == N_CHARTS
     weights = at.dataframe[-1].value
     assert isinstance(weights, pd.DataFrame) and weights["group"].nunique() == 86  # + parent
+
+
+def test_every_words_entry_the_page_asks_for_exists():
+    import ast
+    from pathlib import Path
+
+    from hierdash.ui.pages import your_data
+    from hierdash.ui.words import keys
+
+    tree = ast.parse(Path(your_data.__file__).read_text(encoding="utf-8"))
+    asked = {node.args[0].value for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_page_words"
+             and node.args and isinstance(node.args[0], ast.Constant)}
+    assert len(asked) > 30
+    assert asked <= set(keys("your_data")), asked - set(keys("your_data"))

@@ -66,7 +66,7 @@ def plain(text: object) -> str:
     return _MARKDOWN.sub(r"\\\1", str(text)).replace("\n", " ")
 
 
-def _say(key: str, **values: object) -> str:
+def _page_words(key: str, **values: object) -> str:
     return words("your_data", key, **values)
 
 
@@ -109,23 +109,23 @@ def _memo(name: str, key: tuple, compute: Callable[[], object], *, shared: bool)
 
 def _table() -> tuple[pd.DataFrame, str, bool] | None:
     """The chosen table, its content digest and whether it is the example; None if none."""
-    source = st.radio(_say("source_label"), (_EXAMPLE, _UPLOAD), horizontal=True,
-                      key="yd_source", help=_say("source_help"))
+    source = st.radio(_page_words("source_label"), (_EXAMPLE, _UPLOAD), horizontal=True,
+                      key="yd_source", help=_page_words("source_help"))
     if source == _EXAMPLE:
         raw, example = radon_bytes(), True
     else:
-        upload = st.file_uploader(_say("upload_label"), type=["csv", "txt", "tsv"],
-                                  key="yd_upload", help=_say("upload_help"),
+        upload = st.file_uploader(_page_words("upload_label"), type=["csv", "txt", "tsv"],
+                                  key="yd_upload", help=_page_words("upload_help"),
                                   max_upload_size=MAX_BYTES // (1024 * 1024))
         if upload is None:
-            st.info(_say("waiting_for_upload"), icon=":material/upload_file:")
+            st.info(_page_words("waiting_for_upload"), icon=":material/upload_file:")
             return None
         raw, example = upload.getvalue(), False
     digest = hashlib.sha256(raw).hexdigest()
     try:
         frame = _memo("table", (digest,), lambda: read_table(raw), shared=example)
     except DataError as err:
-        st.error(f"{_say('unreadable')} {plain(err)}", icon=":material/error:")
+        st.error(f"{_page_words('unreadable')} {plain(err)}", icon=":material/error:")
         return None
     return frame, digest, example
 
@@ -143,19 +143,19 @@ def _columns(frame: pd.DataFrame, digest: str, example: bool) -> GroupedData | N
         x = []
     tag = digest[:16]  # new data, fresh choices
     left, middle, right = st.columns(3)
-    group = left.selectbox(_say("group_label"), columns, index=columns.index(group),
-                           key=f"yd_group_{tag}", help=_say("group_help"))
-    y = middle.selectbox(_say("outcome_label"), columns, index=columns.index(y),
+    group = left.selectbox(_page_words("group_label"), columns, index=columns.index(group),
+                           key=f"yd_group_{tag}", help=_page_words("group_help"))
+    y = middle.selectbox(_page_words("outcome_label"), columns, index=columns.index(y),
                          key=f"yd_y_{tag}")
-    x = right.multiselect(_say("features_label"), [c for c in columns if c not in (group, y)],
+    x = right.multiselect(_page_words("features_label"), [c for c in columns if c not in (group, y)],
                           default=[c for c in x if c not in (group, y)], key=f"yd_x_{tag}",
-                          help=_say("features_help"))
+                          help=_page_words("features_help"))
     a, b, c = st.columns(3)
-    intercept = a.checkbox(_say("intercept_label"), value=True, key=f"yd_icpt_{tag}",
-                           help=_say("intercept_help"))
-    standardise = b.checkbox(_say("standardise_label"), value=False, key=f"yd_std_{tag}",
-                             help=_say("standardise_help"))
-    missing = c.radio(_say("missing_label"), ("drop", "refuse"), horizontal=True,
+    intercept = a.checkbox(_page_words("intercept_label"), value=True, key=f"yd_icpt_{tag}",
+                           help=_page_words("intercept_help"))
+    standardise = b.checkbox(_page_words("standardise_label"), value=False, key=f"yd_std_{tag}",
+                             help=_page_words("standardise_help"))
+    missing = c.radio(_page_words("missing_label"), ("drop", "refuse"), horizontal=True,
                       key=f"yd_missing_{tag}")
     choice = (group, y, tuple(x), intercept, standardise, missing)
     try:
@@ -163,18 +163,18 @@ def _columns(frame: pd.DataFrame, digest: str, example: bool) -> GroupedData | N
             frame, group=group, y=y, x=x, intercept=intercept, standardise=standardise,
             missing=missing), shared=example)
     except DataError as err:
-        st.error(f"{_say('bad_choice')} {plain(err)}", icon=":material/error:")
+        st.error(f"{_page_words('bad_choice')} {plain(err)}", icon=":material/error:")
         return None
 
 
 def _priors(grouped: GroupedData, key: str) -> dict[str, float]:
     """The four priors: the rule's values, as edited on the page."""
     rule = default_priors(grouped)
-    st.subheader(_say("priors_title"))
-    st.caption(_say("priors_intro"))
+    st.subheader(_page_words("priors_title"))
+    st.caption(_page_words("priors_intro"))
     st.caption(plain(rule["rule"]))
     tag = key[:16]
-    if st.button(_say("priors_reset"), key=f"yd_prior_reset_{tag}"):
+    if st.button(_page_words("priors_reset"), key=f"yd_prior_reset_{tag}"):
         for name in PRIOR_FIELDS:
             st.session_state.pop(f"yd_{name}_{tag}", None)
     labels = {"prior_parent_mean": "parent: Normal mean", "prior_parent_scale":
@@ -207,15 +207,15 @@ def _fit_bar(job_key: _FitKey) -> None:
     fit_col, stop_col, note_col = st.columns([2, 1, 3], vertical_alignment="center")
     if fit_col.button(f"Fit with {method_label(job_key.scenario.method)}", type="primary",
                       icon=":material/play_arrow:", key="yd_fit", disabled=not sampling,
-                      help=_say("fit_help"), width="stretch"):
+                      help=_page_words("fit_help"), width="stretch"):
         st.session_state.yd_job = job = OWN_FITS.start(job_key, _watcher())
-    note_col.caption(_say("fit_note", budget=OWN_FITS.time_budget_s))
+    note_col.caption(_page_words("fit_note", budget=OWN_FITS.time_budget_s))
     if job is not None:
         if stop_col.button("Stop", key="yd_stop", icon=":material/stop_circle:",
                            width="stretch"):
             job.leave(_watcher())
             del st.session_state["yd_job"]
-            st.warning(_say("fit_stopped", method=method_label(job_key.scenario.method)))
+            st.warning(_page_words("fit_stopped", method=method_label(job_key.scenario.method)))
             return
         _progress()
 
@@ -225,9 +225,9 @@ def _report_end(job) -> None:
     try:
         job.future.result(timeout=0)
     except (FitStopped, CancelledError):
-        st.warning(_say("fit_stopped", method=label), icon=":material/timer_off:")
+        st.warning(_page_words("fit_stopped", method=label), icon=":material/timer_off:")
     except Exception as err:  # noqa: BLE001 - never a traceback on the page
-        st.error(_say("fit_failed", method=label, error=plain(f"{type(err).__name__}: {err}")),
+        st.error(_page_words("fit_failed", method=label, error=plain(f"{type(err).__name__}: {err}")),
                  icon=":material/error:")
 
 
@@ -242,7 +242,7 @@ def _progress() -> None:
     now = job.progress()
     share = f" {now.fraction:.0%}" if now.fraction is not None else ""
     with st.container(border=True):
-        st.markdown(_say("fit_running", method=method_label(job.scenario.scenario.method),
+        st.markdown(_page_words("fit_running", method=method_label(job.scenario.scenario.method),
                          stage=f"{now.stage}{share}", elapsed=now.elapsed_s))
         st.progress(min(max(now.fraction or 0.0, 0.0), 1.0), text=plain(now.message))
 
@@ -250,18 +250,18 @@ def _progress() -> None:
 def _loo_section(grouped: GroupedData, scenario: Scenario, key: str, example: bool) -> None:
     from hierdash.predictive import compare_pooling
 
-    st.subheader(_say("loo_title"))
-    st.markdown(_say("loo_look"))
+    st.subheader(_page_words("loo_title"))
+    st.markdown(_page_words("loo_look"))
     priors = {name: getattr(scenario, name) for name in PRIOR_FIELDS}
     try:
         with st.spinner("Leaving out one row at a time..."):
             table = _memo("loo", (key, tuple(priors.values())),
                           lambda: compare_pooling(grouped, priors=priors), shared=example)
     except Exception as err:  # noqa: BLE001 - never a traceback on the page
-        st.error(_say("loo_failed", error=plain(f"{type(err).__name__}: {err}")))
+        st.error(_page_words("loo_failed", error=plain(f"{type(err).__name__}: {err}")))
         return
     names = [own_charts.METHOD_NAMES[m] for m in table["method"]]
-    st.markdown(_say("loo_verdict", best=names[0], second=names[1], diff=table["elpd_diff"][1],
+    st.markdown(_page_words("loo_verdict", best=names[0], second=names[1], diff=table["elpd_diff"][1],
                      se=table["se_diff"][1], third=names[2], diff3=table["elpd_diff"][2],
                      se3=table["se_diff"][2]))
     st.dataframe(table.assign(method=names), hide_index=True)
@@ -272,18 +272,18 @@ def _results(own, grouped: GroupedData, key: str, example: bool) -> None:
     from hierdash.predictive import draws_from_posterior, posterior_predictive_check
 
     weights = own.weights
-    feature = st.selectbox(_say("feature_label"), list(grouped.feature_names), key="yd_feature")
-    st.subheader(_say("by_size_title"))
-    st.markdown(_say("by_size_look"))
+    feature = st.selectbox(_page_words("feature_label"), list(grouped.feature_names), key="yd_feature")
+    st.subheader(_page_words("by_size_title"))
+    st.markdown(_page_words("by_size_look"))
     st.altair_chart(own_charts.estimates_by_size_chart(weights, feature=feature), width="content")
-    st.subheader(_say("shrinkage_title"))
-    st.markdown(_say("shrinkage_look"))
+    st.subheader(_page_words("shrinkage_title"))
+    st.markdown(_page_words("shrinkage_look"))
     st.altair_chart(own_charts.group_shrinkage_chart(weights, feature=feature), width="content")
-    st.subheader(_say("parent_title"))
-    st.markdown(_say("parent_look"))
+    st.subheader(_page_words("parent_title"))
+    st.markdown(_page_words("parent_look"))
     st.altair_chart(own_charts.parent_spread_chart(weights, own.scales), width="content")
-    st.subheader(_say("ppc_title"))
-    st.markdown(_say("ppc_look", level=f"{_PPC_LEVEL:.0%}"))
+    st.subheader(_page_words("ppc_title"))
+    st.markdown(_page_words("ppc_look", level=f"{_PPC_LEVEL:.0%}"))
     ppc = _memo("ppc", (key, own.scenario), lambda: posterior_predictive_check(
         grouped, *draws_from_posterior(own.result.posterior),
         rng=np.random.default_rng(PPC_SEED), level=_PPC_LEVEL), shared=example)
@@ -291,14 +291,14 @@ def _results(own, grouped: GroupedData, key: str, example: bool) -> None:
                               strict=True):
         rows = ppc[(ppc["statistic"] == statistic) & ppc["observed"].notna()]
         outside = int(((rows["observed"] < rows["low"]) | (rows["observed"] > rows["high"])).sum())
-        tab.markdown(_say("ppc_count", outside=outside, groups=len(rows), statistic=statistic,
+        tab.markdown(_page_words("ppc_count", outside=outside, groups=len(rows), statistic=statistic,
                           level=f"{_PPC_LEVEL:.0%}",
                           expected=f"{(1 - _PPC_LEVEL) * len(rows):.0f}"))
         tab.altair_chart(own_charts.ppc_chart(ppc, statistic=statistic), width="content")
     _loo_section(grouped, own.scenario, key, example)
-    st.subheader(_say("table_title"))
+    st.subheader(_page_words("table_title"))
     st.dataframe(weights, hide_index=True)
-    st.subheader(_say("downloads_title"))
+    st.subheader(_page_words("downloads_title"))
     left, right = st.columns(2)
     left.download_button("weights.csv", safe_csv(weights), file_name="weights.csv",
                          mime="text/csv", icon=":material/download:", key="yd_dl_weights",
@@ -310,8 +310,8 @@ def _results(own, grouped: GroupedData, key: str, example: bool) -> None:
 
 def render() -> None:
     """Draw the page."""
-    st.title(_say("title"))
-    st.markdown(_say("intro"))
+    st.title(_page_words("title"))
+    st.markdown(_page_words("intro"))
     chosen = _table()
     if chosen is None:
         return
@@ -321,24 +321,24 @@ def render() -> None:
         return
     key = data_key(grouped)
     counts = grouped.counts
-    st.markdown(_say("summary", groups=grouped.n_groups, rows=grouped.n_rows,
+    st.markdown(_page_words("summary", groups=grouped.n_groups, rows=grouped.n_rows,
                      smallest=counts.min(), largest=counts.max(),
                      weights=plain(", ".join(grouped.feature_names))))
     for note in grouped.notes:
         st.info(plain(note), icon=":material/info:")
     priors = _priors(grouped, key)
     left, middle, right = st.columns(3)
-    method = left.selectbox(_say("method_label"), _METHODS, format_func=method_label,
-                            key="yd_method", help=_say("method_help"))
-    draws = middle.number_input(_say("draws_label"), min_value=100, max_value=5000,
+    method = left.selectbox(_page_words("method_label"), _METHODS, format_func=method_label,
+                            key="yd_method", help=_page_words("method_help"))
+    draws = middle.number_input(_page_words("draws_label"), min_value=100, max_value=5000,
                                 value=1000, step=100, key="yd_draws")
-    seed = right.number_input(_say("seed_label"), min_value=0, max_value=2**32 - 1, value=42,
+    seed = right.number_input(_page_words("seed_label"), min_value=0, max_value=2**32 - 1, value=42,
                               key="yd_seed")
     try:
         scenario = data_scenario(grouped, method=method, priors=priors, draws=int(draws),
                                  seed=int(seed))
     except ValueError as err:  # DataError and ScenarioError are ValueErrors
-        st.error(f"{_say('bad_choice')} {plain(err)}", icon=":material/error:")
+        st.error(f"{_page_words('bad_choice')} {plain(err)}", icon=":material/error:")
         return
     exact_scenario = scenario.replace(method="exact")
     try:
@@ -346,7 +346,7 @@ def render() -> None:
             exact = _memo("exact", (key, exact_scenario),
                           lambda: fit_groups(grouped, exact_scenario), shared=example)
     except Exception as err:  # noqa: BLE001 - never a traceback on the page
-        st.error(_say("fit_failed_exact", error=plain(f"{type(err).__name__}: {err}")),
+        st.error(_page_words("fit_failed_exact", error=plain(f"{type(err).__name__}: {err}")),
                  icon=":material/error:")
         return
     job_key = _FitKey(scenario, key, grouped)
@@ -355,9 +355,9 @@ def render() -> None:
     shown = sampled or exact
     r = shown.result
     if sampled is None:
-        st.caption(_say("shown_exact", seconds=r.total_s))
+        st.caption(_page_words("shown_exact", seconds=r.total_s))
     else:
-        st.caption(_say("shown_sampled", method=method_label(method), seconds=r.total_s,
+        st.caption(_page_words("shown_sampled", method=method_label(method), seconds=r.total_s,
                         divergences=r.diagnostics.divergences))
     for warning in shown.warnings():
         st.warning(plain(warning), icon=":material/warning:")
