@@ -258,9 +258,9 @@ def test_browser_exact_lab_draws_its_charts_and_stop_works():
         assert wait_for_charts(page, count=3, timeout_ms=120_000) >= 3
         # A sampling run: start it, stop it, and the page says so.
         main = page.get_by_test_id("stMainBlockContainer")
-        main.get_by_label("Method").click()
+        main.get_by_role("combobox", name="Method", exact=True).click()
         page.get_by_role("option", name="NUTS (nutpie)").click()
-        worlds = main.get_by_label("Worlds")
+        worlds = main.get_by_label("Worlds", exact=True)
         worlds.fill("4")
         worlds.press("Enter")
         main.get_by_role("button", name="Run the lab").click(timeout=60_000)
