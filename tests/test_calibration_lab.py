@@ -169,7 +169,7 @@ def test_mean_field_advi_under_covers_the_spread():
     the 1% level with probability about 0.95; a calibrated method passes 99% of the
     time, so the test can fail both ways. Full iterations (the scenario's 30,000):
     a short run's coverage would say nothing about ADVI. The ready-made lab result
-    ``notebook-advi`` holds these very worlds (same family and seed)."""
+    ``notebook-advi`` holds the first of these worlds (same family and seed)."""
     from scipy.stats import binom
 
     from hierdash.calibration import run_calibration

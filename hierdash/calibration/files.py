@@ -142,7 +142,8 @@ READY_SETS: dict[str, ReadySet] = {
         title="Notebook's family: exact vs ADVI vs NUTS",
         description="The notebook's worlds (2 tasks of 100 and 80 rows, 4 features), the "
                     "truth redrawn from the priors: the exact posterior over 200 worlds, "
-                    "mean-field ADVI and NUTS over 40 (the same first 40 worlds).",
+                    "NUTS and mean-field ADVI over fewer (the same first worlds: a paired "
+                    "comparison; each label gives its count).",
         runs=("notebook-exact", "notebook-advi", "notebook-nuts")),
     "padding": ReadySet(
         title="Padding: masked vs naive",
