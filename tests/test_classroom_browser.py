@@ -108,7 +108,7 @@ def _student_sends(browser, url: str, code: str, seed: int, teacher) -> float:
         else:
             student.get_by_text("Charts show the exact posterior").wait_for(timeout=180_000)
         wait_for_app_idle(student)
-        nickname = student.get_by_label("Nickname (optional)")
+        nickname = student.get_by_role("textbox", name="Nickname (optional)")
         nickname.fill(f"seed {seed}")
         nickname.press("Enter")
         wait_for_app_idle(student)
@@ -135,7 +135,7 @@ def test_five_students_a_wrong_key_and_a_restart(playwright_browser, tmp_path, m
             timings.append(_student_sends(browser, url, code, seed, teacher))
         assert _results_on_board(teacher) == 5
         assert teacher.evaluate("window.__sameBoard === true")  # never reloaded
-        teacher.get_by_text("partial pooling won").wait_for()
+        teacher.get_by_text("partial pooling won", exact=True).wait_for()
 
         # A wrong key (typed into a teacher link) clears nothing.
         other, intruder = _context_page(browser)
@@ -168,8 +168,8 @@ def test_five_students_a_wrong_key_and_a_restart(playwright_browser, tmp_path, m
         wait_for_app_idle(student)
         student.get_by_text("The same world, after partial pooling").scroll_into_view_if_needed()
         _shot(student, SHOTS / "reveal.png")
-        student.get_by_label("Nickname (optional)").fill("predictor")
-        student.get_by_label("Nickname (optional)").press("Enter")
+        student.get_by_role("textbox", name="Nickname (optional)").fill("predictor")
+        student.get_by_role("textbox", name="Nickname (optional)").press("Enter")
         wait_for_app_idle(student)
         student.get_by_role("button", name="Send to the class board").click()
         sent = time.monotonic()
