@@ -205,7 +205,8 @@ def _fit_bar(job_key: _FitKey) -> None:
         job = None
     sampling = job_key.scenario.method != "exact"
     fit_col, stop_col, note_col = st.columns([2, 1, 3], vertical_alignment="center")
-    if fit_col.button(f"Fit with {method_label(job_key.scenario.method)}", type="primary",
+    label = f"Fit with {method_label(job_key.scenario.method)}" if sampling else "Fit"
+    if fit_col.button(label, type="primary",
                       icon=":material/play_arrow:", key="yd_fit", disabled=not sampling,
                       help=_page_words("fit_help"), width="stretch"):
         st.session_state.yd_job = job = OWN_FITS.start(job_key, _watcher())
