@@ -263,6 +263,7 @@ def test_browser_exact_lab_draws_its_charts_and_stop_works():
         worlds = main.get_by_label("Worlds", exact=True)
         worlds.fill("4")
         worlds.press("Enter")
+        page.get_by_text("(about 12 s)").wait_for(timeout=60_000)  # the 4 worlds are in
         main.get_by_role("button", name="Run the lab").click(timeout=60_000)
         main.get_by_role("button", name="Stop").click(timeout=60_000)
         page.get_by_text("The run was stopped after").wait_for(timeout=60_000)

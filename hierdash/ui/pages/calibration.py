@@ -241,9 +241,12 @@ def _sampling(settings: LabSettings, label: str) -> None:
         st.error(_w("budget_refused", reason=str(err)), icon=":material/block:")
         return
     run_col, stop_col, note_col = st.columns([2, 1, 3], vertical_alignment="center")
-    run_col.button(_w("run"), type="primary", icon=":material/play_arrow:", key="lab_run",
-                   on_click=_start, args=(settings,), help=_w("run_help"), width="stretch",
-                   disabled=_job() is not None)
+    # Started here, not in an on_click callback: a callback gets the settings of the run
+    # that drew the button, which a click landing during a rerun (a changed world count)
+    # would make stale, and the job would be left at once for the page's settings.
+    if run_col.button(_w("run"), type="primary", icon=":material/play_arrow:", key="lab_run",
+                      help=_w("run_help"), width="stretch", disabled=_job() is not None):
+        _start(settings)
     note_col.caption(_w("estimate", seconds=seconds, budget=LAB_BUDGET_S))
     failed = st.session_state.get("lab_failed")
     if failed is not None and failed[0] == settings:
