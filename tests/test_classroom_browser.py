@@ -50,6 +50,7 @@ def playwright_browser():
 
 def _context_page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(180_000)  # a shared machine can be very slow
     return context, context.new_page()
 
 
