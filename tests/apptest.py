@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 N_CHARTS = 7  # parent, child, shrinkage, pull, rmse, padding, scales (+ ELBO for ADVI)
-POLL_S = 0.3  # as often as the page's progress fragment reruns
+POLL_S = 0.5  # as often as the page's progress fragment reruns
 
 
 def open_page(query: Mapping[str, str] | None = None, *, timeout: float = 180) -> AppTest:

@@ -2,11 +2,12 @@
 
 The fit never runs in the page's script. *Fit* asks the shared registry
 (:data:`hierdash.ui.shared.SAMPLING_FITS`) for a job and keeps it in the session; a
-fragment, :func:`_progress`, reruns on its own every ``_POLL_S`` seconds (Streamlit's
-``st.fragment(run_every=...)``), draws the job's progress, and, once the job has
-ended, reruns the whole page, which then finds the result in the registry. *Stop* is an
-ordinary button: its click leaves the job (the last watcher to leave stops the sampler)
-and reruns the page. No click ever has to interrupt a running script.
+fragment (:func:`_progress`) reruns on its own every half second while the fit samples,
+every two while it waits for its model (Streamlit's ``st.fragment(run_every=...)``),
+draws the job's progress, and, once the job has ended, reruns the whole page, which
+then finds the result in the registry. *Stop* is an ordinary button: its click leaves
+the job (the last watcher to leave stops the sampler) and reruns the page. No click
+ever has to interrupt a running script.
 
 Session state used here: ``fit_job`` (the job being watched), ``fit_watcher`` (this
 session's name for the registry), ``fit_outcome`` (a message about a fit that ended
@@ -30,7 +31,12 @@ from hierdash.ui.words import words
 
 __all__ = ["fit_bar", "settle_fit", "interruption_notice", "fit_outcome_notice"]
 
-_POLL_S = 0.3  # seconds between two progress redraws while a fit runs
+# Seconds between two progress redraws: every fragment run ends in one of Streamlit's
+# full garbage collections, which are slow while a model compiles (its many objects are
+# young), so a fit still waiting for its model is polled less often than one sampling.
+_POLL_SAMPLING_S = 0.5
+_POLL_WAITING_S = 2.0
+_WAITING_STAGES = ("simulate", "compile")
 STAGES = ("simulate", "compile", "sample", "summarise")
 
 
@@ -104,25 +110,37 @@ def fit_bar(scenario: Scenario) -> None:
     if _job() is not None:
         stop_col.button("Stop", key="stop_fit", icon=":material/stop_circle:", on_click=_stop,
                         width="stretch", help=words("explore", "stop_help"))
-        _progress()
+        if _job().progress().stage in _WAITING_STAGES:
+            _progress_while_waiting()
+        else:
+            _progress_while_sampling()
 
 
-@st.fragment(run_every=_POLL_S)
-def _progress() -> None:
+def _progress(*, waiting: bool) -> None:
     """The running fit's stages and progress bar, redrawn on its own until it ends."""
     job = _job()
     if job is None:  # stopped, or settled by a page run: nothing left to show
         return
-    if job.done():
-        st.rerun()  # the whole page: it files the outcome and draws the result
+    now = job.progress()
+    if job.done() or waiting != (now.stage in _WAITING_STAGES):
+        st.rerun()  # the whole page: it files the outcome, or polls at the new pace
     job.touch(_watcher())
     label = method_label(job.scenario.method)
-    now = job.progress()
     detail = f"{now.message} ({now.stage_s:.0f} s)" if now.fraction is None else now.message
     with st.container(border=True):
         st.markdown(f"**Fitting with {label}** · {_stage_line(now.stage, now.fraction)} · "
                     f"{now.elapsed_s:.0f} s so far")
         st.progress(min(max(now.fraction or 0.0, 0.0), 1.0), text=detail)
+
+
+@st.fragment(run_every=_POLL_WAITING_S)
+def _progress_while_waiting() -> None:
+    _progress(waiting=True)
+
+
+@st.fragment(run_every=_POLL_SAMPLING_S)
+def _progress_while_sampling() -> None:
+    _progress(waiting=False)
 
 
 def _stage_line(stage: str, fraction: float | None) -> str:
