@@ -170,7 +170,7 @@ def test_page_explains_divergences_and_still_draws_every_chart():
     assert int(metrics(at)["divergences"]) > 0
     warning = texts(at.warning)
     assert "divergent transitions" in warning
-    assert "Try the other parameterization" in warning and "target_accept to 0.99" in warning
+    assert "Try the marginal parameterization" in warning and "target_accept to 0.99" in warning
     # The diagnostics section explains the funnel in words.
     assert "divergences.**" in texts(at.markdown) and "funnel" in texts(at.markdown)
 
