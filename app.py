@@ -22,6 +22,9 @@ The explore page, top to bottom:
 - **downloads and the link**: every setting, the seed included, is in the URL, so a
   link reproduces a world.
 
+The other pages (predict then reveal, the class board, your own data, the calibration
+lab) are listed in :data:`hierdash.ui.pages.PAGES`; the menu at the top switches pages.
+
 Fits are shared: results are kept by the whole scenario for every session, so thirty
 students on one link cost one fit, and a fit already made appears without pressing
 *Fit*. The first page load starts compiling the default model in the background.
