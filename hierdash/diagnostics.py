@@ -6,6 +6,7 @@ import numpy as np
 
 from hierdash.results import Diagnostics
 from hierdash.scenario import Scenario
+from hierdash.settings import MIN_ELBO_ITERATIONS
 
 __all__ = [
     "mcmc_diagnostics", "rank_rhat", "ess_bulk", "ess_tail", "elbo_converged", "MIN_ELBO_ITERATIONS",
@@ -125,7 +126,6 @@ def ess_tail(x: np.ndarray, prob: float | None = None) -> np.ndarray:
                       _ess(_split((x <= high).astype(float))))
 
 
-MIN_ELBO_ITERATIONS = 2000
 
 
 def elbo_converged(elbo: np.ndarray, *, window_share: float = 0.1) -> tuple[bool, str]:

@@ -12,6 +12,7 @@ from hierdash.data import PaddedData, World
 from hierdash.exact import ExactPosterior
 from hierdash.pooling import NoPooling
 from hierdash.scenario import Scenario
+from hierdash.settings import ESS_LIMIT, RHAT_LIMIT
 
 __all__ = ["Progress", "FitStopped", "Diagnostics", "FitResult", "RHAT_LIMIT", "ESS_LIMIT"]
 
@@ -19,8 +20,6 @@ __all__ = ["Progress", "FitStopped", "Diagnostics", "FitResult", "RHAT_LIMIT", "
 # summarise. fraction is the share of the stage done, when known.
 Progress = Callable[[str, float | None, str], None]
 
-RHAT_LIMIT = 1.01
-ESS_LIMIT = 400
 
 
 class FitStopped(RuntimeError):

@@ -7,10 +7,10 @@ import pandas as pd
 
 from hierdash.prepare import Prepared
 from hierdash.scenario import Scenario
+from hierdash.settings import CI_PROB
 
 __all__ = ["CI_PROB", "draws_of", "posterior_mean", "posterior_tree", "trim", "summarise"]
 
-CI_PROB = 0.94
 
 
 def posterior_tree(draws: dict[str, np.ndarray], scenario: Scenario):
