@@ -49,11 +49,6 @@ class Diagnostics:
     parameterization: str = "marginal"
     centered_tasks: tuple[int, ...] = ()
 
-    @property
-    def partly_centered_tasks(self) -> tuple[int, ...]:
-        """Kept for the page's words: no parameterization mixes the forms any more."""
-        return ()
-
     def warnings(self) -> list[str]:
         """Plain-words warnings, each with what to try."""
         out = []

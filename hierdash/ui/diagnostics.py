@@ -72,7 +72,7 @@ def diagnostics_words(result: FitResult) -> list[str]:
     else:
         out.append(_say("advi"))
         out.append(_say("advi_parameterization",
-                        chosen=_chosen(s.parameterization, getattr(d, "parameterization", None))))
+                        chosen=_chosen(s.parameterization, d.parameterization)))
     out.append(_say("time", compile_s=result.compile_s, sample_s=result.sample_s,
                     total_s=result.total_s))
     out.append(_say("try"))
@@ -82,8 +82,7 @@ def diagnostics_words(result: FitResult) -> list[str]:
 def _parameterization_words(result: FitResult) -> str:
     """How the fit parameterized the tasks, in words."""
     d, s = result.diagnostics, result.scenario
-    # The parameterization the fit used (auto resolved), when the engine reports it.
-    used = getattr(d, "parameterization", None)
+    used = d.parameterization  # the one the fit used: auto resolved
     chosen = _chosen(s.parameterization, used)
     if used == "marginal":
         return _say("parameterization_marginal", chosen=chosen)
@@ -92,8 +91,6 @@ def _parameterization_words(result: FitResult) -> str:
         return ", ".join(str(t) for t in tasks) or "none"
 
     text = _say("parameterization_tasks", chosen=chosen, centered=listed(tuple(d.centered_tasks)))
-    if d.partly_centered_tasks:
-        text += _say("parameterization_partly", partly=listed(tuple(d.partly_centered_tasks)))
     return text + _say("parameterization_rest")
 
 
