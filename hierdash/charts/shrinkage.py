@@ -22,6 +22,9 @@ from hierdash.charts.style import (
 )
 from hierdash.summaries import RMSE_NAMES, child_rows
 
+_HEAD = ("isValid(datum.no_pooling) ? (datum.mean >= datum.no_pooling ? 'triangle-right' : "
+         "'triangle-left') : 'circle'")
+
 
 def shrinkage_chart(weights: pd.DataFrame, *, outlier: int | None = None) -> alt.FacetChart:
     """Arrows from each task's own estimate (no pooling) to its partial-pooling estimate.
@@ -42,12 +45,7 @@ def shrinkage_chart(weights: pd.DataFrame, *, outlier: int | None = None) -> alt
     alt.FacetChart
     """
     child = mark_outlier(child_rows(weights), outlier)
-    own = child["no_pooling"].to_numpy(dtype=float)
-    finite = np.isfinite(own)
-    right = child["mean"].to_numpy(dtype=float) >= own
-    # The arrow head points the way the estimate moved; a dot where there is no arrow.
-    child["head"] = np.where(~finite, "circle", np.where(right, "triangle-right",
-                                                         "triangle-left"))
+    finite = np.isfinite(child["no_pooling"].to_numpy(dtype=float))
     child["own"] = np.where(finite, "", "no estimate of its own (too few rows)")
     color = role_color([NO_POOL, PARTIAL, PARENT, TRUE])
     tooltip = [
@@ -85,7 +83,11 @@ def shrinkage_chart(weights: pd.DataFrame, *, outlier: int | None = None) -> alt
         NO_POOL,
     )
     head = with_role(
-        alt.Chart().mark_point(filled=True, size=70, opacity=1).encode(
+        # The arrow head points the way the estimate moved; a dot where there is no
+        # arrow. Vega works out the direction, so the spec carries numbers, never
+        # anything computed from them (hierdash.charts.specs relies on that).
+        alt.Chart().transform_calculate(head=_HEAD).mark_point(filled=True, size=70, opacity=1)
+        .encode(
             y=y, x=alt.X("mean:Q", title=x_title, axis=AXIS), color=color,
             shape=alt.Shape("head:N", scale=None), tooltip=tooltip
         ),

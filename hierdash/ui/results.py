@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-import altair as alt
 import streamlit as st
 
 from hierdash import charts, summaries
@@ -19,6 +18,7 @@ from hierdash.report import data_csv, posterior_netcdf, weights_csv
 from hierdash.scenario import Scenario
 from hierdash.ui.diagnostics import diagnostics_section
 from hierdash.ui.labels import MCMC_METHODS, method_label
+from hierdash.ui.shared import draw_chart
 from hierdash.ui.words import words
 
 __all__ = ["world_line", "result_sections", "downloads", "share_link", "warning_boxes"]
@@ -76,18 +76,18 @@ def _shown_caption(result: FitResult, scenario: Scenario) -> None:
                icon=":material/target:")
 
 
-def _chart_with_words(chart: alt.TopLevelMixin, text: str, *, facet: bool = False) -> None:
+def _chart_with_words(builder, frame, text: str, *, facet: bool = False, **options) -> None:
     """A chart with its words: beside it, or above it for the wide per-feature grids."""
     if facet:
         look, _, tried = text.partition("\n\n")
         left, right = st.columns(2, gap="medium")
         left.markdown(look)
         right.markdown(tried)
-        st.altair_chart(chart, width="content")
+        draw_chart(builder, frame, width="content", **options)
         return
     left, right = st.columns([3, 1], gap="medium")
     with left:
-        st.altair_chart(chart, width="stretch")
+        draw_chart(builder, frame, **options)
     with right:
         st.markdown(text)
 
@@ -101,26 +101,23 @@ def result_sections(result: FitResult, scenario: Scenario) -> None:
     warning_boxes(result.warnings())
 
     st.subheader(_say("parent_title"))
-    _chart_with_words(charts.parent_chart(weights, reference=reference), _say("parent"))
+    _chart_with_words(charts.parent_chart, weights, _say("parent"), reference=reference)
 
     st.subheader(_say("child_title"))
-    _chart_with_words(charts.child_chart(weights, reference=reference, outlier=outlier),
-                      _say("child"),
-                      facet=True)
+    _chart_with_words(charts.child_chart, weights, _say("child"), facet=True,
+                      reference=reference, outlier=outlier)
 
     st.subheader(_say("shrinkage_title"))
-    _chart_with_words(charts.shrinkage_chart(weights, outlier=outlier), _say("shrinkage"),
-                      facet=True)
+    _chart_with_words(charts.shrinkage_chart, weights, _say("shrinkage"), facet=True,
+                      outlier=outlier)
     left, right = st.columns(2, gap="medium")
     with left:
         st.markdown(_say("pull_title"))
-        st.altair_chart(charts.pull_chart(summaries.task_pull(weights), outlier=outlier),
-                        width="stretch")
+        draw_chart(charts.pull_chart, summaries.task_pull(weights), outlier=outlier)
         st.caption(_say("pull"))
     with right:
         st.markdown(_say("errors_title"))
-        st.altair_chart(charts.rmse_chart(summaries.comparable_errors(weights)),
-                        width="stretch")
+        draw_chart(charts.rmse_chart, summaries.comparable_errors(weights))
         st.caption(_say("errors"))
 
     st.subheader(_say("padding_title"))
@@ -129,9 +126,9 @@ def result_sections(result: FitResult, scenario: Scenario) -> None:
     segments = summaries.padding_segments(padded.mask, padded.likelihood_mask, padded.counts)
     left, right = st.columns([3, 1], gap="medium")
     with left:
-        st.altair_chart(charts.padding_chart(segments, outlier=outlier), width="stretch")
+        draw_chart(charts.padding_chart, segments, outlier=outlier)
         st.markdown(_say("scales_title"))
-        st.altair_chart(charts.scales_chart(result.scales, reference=reference), width="content")
+        draw_chart(charts.scales_chart, result.scales, width="content", reference=reference)
     with right:
         st.markdown(_say("padding", capacity_tasks=capacity_tasks, capacity_rows=capacity_rows))
 

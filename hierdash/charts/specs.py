@@ -1,0 +1,232 @@
+"""Vega-Lite specs by layout: build each chart once per layout, then only swap its numbers.
+
+Building an Altair chart and turning it into Vega-Lite costs about 0.1 s of CPU per chart
+(Altair deep-copies its objects at every layer and facet), so a page of seven charts cost
+more than the fit it shows. Yet two worlds with the same tasks, sample counts and
+features differ only in their numbers (posterior means, intervals, truths), and a chart
+builder only carries those numbers into its data. :class:`ChartSpecs` therefore builds a
+chart once per *layout* and fills later worlds' numbers into a copy of it.
+
+How: the builder runs on a *stand-in* of its tables, in which every value cell holds a
+distinct marker number. Each marker found in the spec's data says which cell goes there.
+A layout is everything but the value cells: the options, the columns and their types,
+the id and label columns, and which value cells are missing (NaN rows may be dropped).
+A value column is a float column with some non-integer value; whole-number float columns
+(a ``task`` column made float by NaN, say) are ids.
+
+A builder may only *carry* value cells into its data. One that computes from them (a
+sort order, an arrow's direction, an axis domain) is caught the first time it is seen:
+it is built twice, on markers rising and falling with the cell index, and both must give
+the same spec. A builder that fails this is always built in full, which is correct, only
+slower; ``tests/test_chart_specs.py`` checks every page chart is templated and gives the
+same spec as a full build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+__all__ = ["ChartSpecs", "vega_spec"]
+
+_BASE = 7.0e12  # markers: _BASE + cell index, exact in float64 and far from any value
+
+
+def vega_spec(chart: alt.TopLevelMixin, *, validate: bool = False) -> dict[str, Any]:
+    """The chart's Vega-Lite spec, its data inline, without Altair's default theme.
+
+    Streamlit renders charts with its own theme, so (as ``st.altair_chart`` does) the
+    sizes Altair's default theme would add are left out. The charts are validated
+    against the Vega-Lite schema by the tests; the server skips that (half the cost).
+    """
+    spec = chart.to_dict(validate=validate)
+    if alt.theme.active == "default":
+        _drop_theme(spec, alt.theme.get()())
+    return spec
+
+
+def _drop_theme(spec: dict, theme: dict) -> None:
+    for key, value in theme.items():
+        if key not in spec:
+            continue
+        if isinstance(value, dict) and isinstance(spec[key], dict):
+            _drop_theme(spec[key], value)
+            if not spec[key]:
+                del spec[key]
+        elif spec[key] == value:
+            del spec[key]
+
+
+def _value_columns(frame: pd.DataFrame) -> list[str]:
+    """Float columns holding measured values (not whole-number ids)."""
+    out = []
+    for name in frame.columns:
+        if frame[name].dtype.kind != "f":
+            continue
+        values = frame[name].to_numpy(dtype=float)
+        finite = values[np.isfinite(values)]
+        if finite.size and np.any(finite != np.round(finite)):
+            out.append(name)
+    return out
+
+
+def _layout(frames: tuple[pd.DataFrame, ...], columns: list[list[str]]) -> str:
+    """A digest of everything in the tables but their value cells."""
+    digest = hashlib.blake2b(digest_size=16)
+    for frame, values in zip(frames, columns, strict=True):
+        digest.update(repr((list(frame.columns), [str(t) for t in frame.dtypes], values,
+                            frame.shape)).encode())
+        kept = frame.drop(columns=values)
+        if kept.shape[1]:
+            digest.update(pd.util.hash_pandas_object(kept, index=True).to_numpy().tobytes())
+        for name in values:
+            digest.update(np.isfinite(frame[name].to_numpy(dtype=float)).tobytes())
+    return digest.hexdigest()
+
+
+def _cells(frames, columns) -> np.ndarray:
+    parts = [frame[name].to_numpy(dtype=float) for frame, values in zip(frames, columns, strict=True)
+             for name in values]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _stand_ins(frames, columns, *, falling: bool) -> tuple[pd.DataFrame, ...]:
+    """The tables with each finite value cell replaced by its marker."""
+    cells = _cells(frames, columns)
+    index = np.arange(cells.size)
+    markers = _BASE + (cells.size - 1 - index if falling else index)
+    markers = np.where(np.isfinite(cells), markers, cells)
+    out, at = [], 0
+    for frame, values in zip(frames, columns, strict=True):
+        frame = frame.copy()
+        for name in values:
+            frame[name] = markers[at:at + len(frame)]
+            at += len(frame)
+        out.append(frame)
+    return tuple(out)
+
+
+class _Template:
+    """A spec whose data rows hold markers, and where each marker's cell goes."""
+
+    def __init__(self, spec: dict[str, Any], n_cells: int, *, falling: bool):
+        datasets = spec.pop("datasets", {})
+        self.skeleton = json.dumps(spec)
+        self.names = list(datasets)
+        self.rows = {name: rows for name, rows in datasets.items()}
+        self.slots: list[tuple[str, int, str, int]] = []
+        for name, rows in datasets.items():
+            for r, row in enumerate(rows):
+                for key, value in row.items():
+                    if isinstance(value, float) and value >= _BASE - 0.5:
+                        k = int(round(value - _BASE))
+                        self.slots.append((name, r, key, n_cells - 1 - k if falling else k))
+        self.valid = all(0 <= slot[3] < n_cells for slot in self.slots) and not _has_marker(spec)
+
+    def canonical(self) -> str:
+        """The spec with markers as cell numbers and datasets numbered: for comparing."""
+        rows = {name: [dict(row) for row in self.rows[name]] for name in self.names}
+        for name, r, key, k in self.slots:
+            rows[name][r][key] = f"cell {k}"
+        text = json.dumps({"spec": self.skeleton, "data": [rows[n] for n in self.names]})
+        for i, name in enumerate(self.names):
+            text = text.replace(name, f"dataset {i}")
+        return text
+
+    def fill(self, cells: np.ndarray) -> dict[str, Any]:
+        spec = json.loads(self.skeleton)
+        rows = {name: [dict(row) for row in self.rows[name]] for name in self.names}
+        for name, r, key, k in self.slots:
+            rows[name][r][key] = float(cells[k])
+        # New names for new numbers, so that the browser redraws the new data.
+        tag = hashlib.blake2b(cells.tobytes(), digest_size=8).hexdigest()
+        renamed = {name: f"{name}-{tag}" for name in self.names}
+        text = json.dumps(spec)
+        for old, new in renamed.items():
+            text = text.replace(f'"{old}"', f'"{new}"')
+        spec = json.loads(text)
+        spec["datasets"] = {renamed[name]: rows[name] for name in self.names}
+        return spec
+
+
+def _has_marker(node: Any) -> bool:
+    if isinstance(node, float):
+        return node >= _BASE - 0.5
+    if isinstance(node, dict):
+        return any(_has_marker(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_has_marker(v) for v in node)
+    return False
+
+
+class ChartSpecs:
+    """Vega-Lite specs of chart builders, built once per layout; safe to share.
+
+    Parameters
+    ----------
+    size
+        How many layouts to keep (least recently used go first).
+
+    Examples
+    --------
+    >>> specs = ChartSpecs()
+    >>> spec = specs.spec(parent_chart, weights, reference=True)  # doctest: +SKIP
+    """
+
+    def __init__(self, *, size: int = 256):
+        self._size = size
+        self._templates: OrderedDict[tuple, _Template] = OrderedDict()
+        self._checked: dict[tuple, bool] = {}  # (builder, options) -> only carries values
+        self._lock = threading.Lock()
+
+    def spec(self, builder: Callable[..., alt.TopLevelMixin], *frames: pd.DataFrame,
+             **options: Any) -> dict[str, Any]:
+        """The spec of ``builder(*frames, **options)``: a fresh dict the caller may change."""
+        columns = [_value_columns(frame) for frame in frames]
+        family = (builder.__module__, builder.__qualname__, tuple(sorted(options.items())))
+        key = (family, _layout(frames, columns))
+        cells = _cells(frames, columns)
+        with self._lock:
+            template = self._templates.get(key)
+            if template is not None:
+                self._templates.move_to_end(key)
+            carries = self._checked.get(family)
+        if template is None and carries is not False:
+            template = self._build(builder, frames, columns, options, check=carries is None)
+            with self._lock:
+                self._checked[family] = template is not None
+                if template is not None:
+                    self._templates[key] = template
+                    while len(self._templates) > self._size:
+                        self._templates.popitem(last=False)
+        if template is None:
+            return vega_spec(builder(*frames, **options))
+        return template.fill(cells)
+
+    def templated(self, builder: Callable[..., alt.TopLevelMixin], **options: Any) -> bool | None:
+        """Whether the builder was found to only carry values (None: not seen yet)."""
+        family = (builder.__module__, builder.__qualname__, tuple(sorted(options.items())))
+        with self._lock:
+            return self._checked.get(family)
+
+    @staticmethod
+    def _build(builder, frames, columns, options, *, check: bool) -> _Template | None:
+        n_cells = _cells(frames, columns).size
+        rising = _Template(vega_spec(builder(*_stand_ins(frames, columns, falling=False),
+                                             **options)), n_cells, falling=False)
+        if not rising.valid:
+            return None
+        if check:
+            falling = _Template(vega_spec(builder(*_stand_ins(frames, columns, falling=True),
+                                                  **options)), n_cells, falling=True)
+            if not falling.valid or falling.canonical() != rising.canonical():
+                return None
+        return rising
