@@ -8,7 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from hierdash.scenario import BOUNDS, CHOICES, Scenario, ScenarioError, scenario_from_mapping
+from hierdash.scenario import BOUNDS, CHOICES, Scenario, ScenarioError
+from hierdash.scenario_text import scenario_from_mapping
 
 # flag -> scenario field; every field of a simulated scenario has a flag (``source``
 # is set by --data, not by hand).

@@ -25,10 +25,8 @@ from hierdash.scenario import (
     MAX_TOTAL_ROWS,
     Scenario,
     ScenarioError,
-    parse_field,
-    parse_samples,
-    scenario_from_mapping,
 )
+from hierdash.scenario_text import parse_field, parse_samples, scenario_from_mapping
 
 FAST = settings(max_examples=100, deadline=None)
 KEYS = (*FIELD_NAMES, "tasks")

@@ -13,9 +13,8 @@ from hierdash.scenario import (
     MAX_TOTAL_ROWS,
     Scenario,
     ScenarioError,
-    parse_samples,
-    scenario_from_mapping,
 )
+from hierdash.scenario_text import parse_samples, scenario_from_mapping
 
 
 def test_defaults_reproduce_the_notebook():
