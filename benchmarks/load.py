@@ -45,6 +45,9 @@ Examples::
     python -m benchmarks.load                 # 10 sessions, 200 soak worlds (15-20 min)
     python -m benchmarks.load --quick         # 4 sessions, 20 soak worlds (about 4 min)
     python -m benchmarks.load --soak 50       # a shorter soak
+    python -m benchmarks.load --cold --seeds-only --sessions 30 --soak 5
+        # issue 9: from `streamlit run` on empty disk caches to the first NUTS result,
+        # then thirty students on one link, each fitting their own seed at once
 
 Run time: the browsers share the server's machine, and on a 2-core box the client is
 the bottleneck. A page load costs headless Chromium about 4-6 CPU seconds (Streamlit's
@@ -63,6 +66,7 @@ import platform
 import re
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -270,8 +274,14 @@ def default_phase(url: str, memory: MemorySampler) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 # Phase 2: concurrent sessions
 # ---------------------------------------------------------------------------
-def session_worlds(n: int) -> list[tuple[str, Scenario]]:
-    """``n`` sessions: the first half on the shared world, the rest each on its own."""
+def session_worlds(n: int, *, seeds_only: bool = False) -> list[tuple[str, Scenario]]:
+    """``n`` sessions: the first half on the shared world, the rest each on its own.
+
+    With ``seeds_only``, every session has the shared world's tasks and sample counts
+    but a seed of its own: a class handed one link, each student on their own seed.
+    """
+    if seeds_only:
+        return [("distinct", SHARED.replace(seed=101 + i)) for i in range(n)]
     shared = (n + 1) // 2
     worlds = [("shared", SHARED) for _ in range(shared)]
     for i in range(n - shared):
@@ -370,12 +380,13 @@ async def _all_sessions(url: str, worlds: list[tuple[str, Scenario]],
             await browser.close()
 
 
-def load_phase(url: str, memory: MemorySampler, n_sessions: int) -> dict[str, Any]:
+def load_phase(url: str, memory: MemorySampler, n_sessions: int, *,
+               seeds_only: bool = False) -> dict[str, Any]:
     import asyncio
 
     from playwright.sync_api import sync_playwright
 
-    worlds = session_worlds(n_sessions)
+    worlds = session_worlds(n_sessions, seeds_only=seeds_only)
     results: list[dict[str, Any]] = [{} for _ in worlds]
     start = memory.clock()
     cpu0 = cpu_seconds(memory.pid)
@@ -416,7 +427,7 @@ def load_phase(url: str, memory: MemorySampler, n_sessions: int) -> dict[str, An
             fresh["error"] = f"{type(err).__name__}: {str(err).splitlines()[0][:200]}"
         finally:
             browser.close()
-    fitted_once = (
+    fitted_once = not shared or (
         len(shared_prints) == 1 and None not in shared_prints
         and bool(fresh.get("shows_nuts_without_fit"))
         and fresh.get("fingerprint") in shared_prints
@@ -435,6 +446,9 @@ def load_phase(url: str, memory: MemorySampler, n_sessions: int) -> dict[str, An
         "shared_world": SHARED.to_query(),
         "wall_s": round(wall, 2),
         "server_cpu_s": round(server_cpu, 1),
+        # Each session opens its page (exact charts) and fits once: this is the
+        # server's CPU per student, page and fit together.
+        "server_cpu_per_session_s": round(server_cpu / max(len(results), 1), 3),
         "click_spread_s": round(max(clicks) - min(clicks), 2) if clicks else None,
         "rss_peak_mb": round(memory.peak(start, end), 1),
         "shared_fitted_once": {
@@ -522,6 +536,8 @@ def soak_phase(url: str, memory: MemorySampler, n_worlds: int) -> dict[str, Any]
 def print_report(report: dict[str, Any]) -> None:
     d = report["default_world"]
     print("\n== Default world (one page, exact then NUTS 2 x 1000/1000) ==")
+    print(f"from `streamlit run` to the first NUTS result: {d.get('first_nuts_result_s')} s "
+          f"(server up {d.get('server_start_s')} s; disk caches {d.get('disk_caches')})")
     print(f"exact charts {d.get('exact_charts_s')} s, NUTS charts {d.get('nuts_charts_s')} s "
           f"(incl. the server's first compile); server RSS before {d['rss_before_mb']} MB, "
           f"peak {d['rss_peak_mb']} MB -> under 1 GB: {d['under_1gb']} (server CPU {d['server_cpu_s']} s)")
@@ -543,7 +559,8 @@ def print_report(report: dict[str, Any]) -> None:
           f"{once['distinct_fingerprints_all_differ']}; fresh page shows it without Fit: "
           f"{once['fresh_page_on_shared_link'].get('shows_nuts_without_fit')} with "
           f"{once['fresh_page_on_shared_link'].get('fingerprint')})")
-    print(f"load phase {load['wall_s']} s (server CPU {load['server_cpu_s']} s); server RSS "
+    print(f"load phase {load['wall_s']} s (server CPU {load['server_cpu_s']} s, "
+          f"{load['server_cpu_per_session_s']} s per session: its page and its fit); server RSS "
           f"peak {load['rss_peak_mb']} MB")
 
     soak = report["soak"]
@@ -567,6 +584,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=10, help="concurrent browser sessions (default 10)")
     parser.add_argument("--soak", type=int, default=200, help="distinct worlds in the soak (default 200)")
     parser.add_argument("--quick", action="store_true", help="4 sessions, 20 soak worlds")
+    parser.add_argument("--seeds-only", action="store_true",
+                        help="every session on the same link's world with its own seed "
+                             "(a class handed one link), none shared")
+    parser.add_argument("--cold", action="store_true",
+                        help="serve with empty disk caches (a fresh PyTensor compiledir and "
+                             "numba cache): the first fit waits for a cold compile")
     args = parser.parse_args(argv)
     if args.quick:
         args.sessions, args.soak = 4, 20
@@ -577,13 +600,24 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     started = dt.datetime.now().isoformat(timespec="seconds")
+    if args.cold:
+        cold = Path(tempfile.mkdtemp(prefix="hierdash-cold-"))
+        os.environ["PYTENSOR_FLAGS"] = f"base_compiledir={cold / 'pytensor'}"
+        os.environ["NUMBA_CACHE_DIR"] = str(cold / "numba")
     t0 = time.perf_counter()
     with served_app() as (url, proc), MemorySampler(proc.pid) as memory:
-        print(f"server {url} (pid {proc.pid}), {memory.now():.0f} MB at start", flush=True)
+        server_start_s = time.perf_counter() - t0
+        print(f"server {url} (pid {proc.pid}) up in {server_start_s:.1f} s, "
+              f"{memory.now():.0f} MB at start", flush=True)
         print("phase 1: the default world", flush=True)
         default = default_phase(url, memory)
+        default["server_start_s"] = round(server_start_s, 2)
+        # From `streamlit run` to the first NUTS result on the page.
+        default["first_nuts_result_s"] = round(
+            server_start_s + default.get("exact_charts_s", 0) + default.get("nuts_charts_s", 0), 1)
+        default["disk_caches"] = "empty" if args.cold else "as found"
         print(f"phase 2: {args.sessions} concurrent sessions", flush=True)
-        load = load_phase(url, memory, args.sessions)
+        load = load_phase(url, memory, args.sessions, seeds_only=args.seeds_only)
         print(f"phase 3: soak of {args.soak} worlds", flush=True)
         soak = soak_phase(url, memory, args.soak)
         peak = memory.peak()

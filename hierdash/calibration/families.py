@@ -78,7 +78,7 @@ class WorldFamily:
     floor: float = 0.02
     learn_spread: bool = True
     draws: int = 500
-    tune: int = 1000
+    tune: int = Scenario.tune  # the dashboard's default
     chains: int = 2
     description: str = ""
 
