@@ -25,6 +25,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -47,10 +48,12 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "nuts-noncentered-ta99": {"method": "nuts", "parameterization": "noncentered",
                               "target_accept": 0.99},
     "nuts-marginal": {"method": "nuts", "parameterization": "marginal"},
+    # The default before issue 9's CPU work: 1000 tuning steps (the family's tune).
+    "nuts-auto-tune1000": {"method": "nuts", "parameterization": "auto", "tune": 1000},
 }
 FAMILY_CONFIGS: dict[str, tuple[str, ...]] = {
     "issue9": ("exact", "nuts-auto", "nuts-centered", "nuts-noncentered", "nuts-auto-ta99",
-               "nuts-noncentered-ta99"),
+               "nuts-noncentered-ta99", "nuts-auto-tune1000"),
     "wide": ("exact", "nuts-auto"),
     "eight": ("exact", "nuts-auto"),
     "notebook": ("exact", "nuts-auto"),
@@ -70,9 +73,13 @@ def run_one(family_name: str, config: str, n_worlds: int, seed: int) -> dict[str
               file=sys.stderr, flush=True)
 
     start = time.perf_counter()
+    settings = dict(CONFIGS[config])
+    family = get_family(family_name)
+    if "tune" in settings:  # a sampler setting of the family's worlds
+        family = dataclasses.replace(family, tune=settings.pop("tune"))
     try:
-        run = run_calibration(get_family(family_name), n_worlds=n_worlds, seed=seed,
-                              on_world=progress, **CONFIGS[config])
+        run = run_calibration(family, n_worlds=n_worlds, seed=seed, on_world=progress,
+                              **settings)
     except Exception as err:  # one broken configuration must not lose the others
         print(f"{family_name} {config}: failed: {err!r}", file=sys.stderr, flush=True)
         return {"family": family_name, "config": config, "settings": CONFIGS[config],
@@ -81,7 +88,8 @@ def run_one(family_name: str, config: str, n_worlds: int, seed: int) -> dict[str
     worlds = [{"world": c.world, "seed": c.seed, "divergences": c.divergences,
                "max_rhat": c.max_rhat, "min_ess_bulk": c.min_ess_bulk, "seconds": c.seconds}
               for c in run.checks]
-    return {"family": family_name, "config": config, "settings": run.settings,
+    return {"family": family_name, "config": config,
+            "settings": {**run.settings, "tune": family.tune},
             "n_worlds": n_worlds, "seed": seed, "summary": run.summary.to_dict(),
             "worlds": worlds, "seconds": time.perf_counter() - start}
 
