@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 
 from hierdash import charts, summaries
+from hierdash.charts.classroom import own_estimates_chart
 from hierdash.charts.specs import ChartSpecs, vega_spec
+from hierdash.charts.style import mark_outlier
 from hierdash.inference import fit
 from hierdash.presets import PRESETS, apply_preset
 from hierdash.scenario import Scenario
@@ -27,7 +29,7 @@ def canonical(spec: dict) -> tuple[str, list]:
 
 
 def page_charts(result, *, reference: bool):
-    """The explore page's charts of one fit: (builder, tables, options)."""
+    """The explore and predict pages' charts of one fit: (builder, tables, options)."""
     w, outlier, padded = result.weights, result.scenario.outlier, result.padded
     segments = summaries.padding_segments(padded.mask, padded.likelihood_mask, padded.counts)
     return [
@@ -38,6 +40,7 @@ def page_charts(result, *, reference: bool):
         (charts.rmse_chart, (summaries.comparable_errors(w),), {}),
         (charts.padding_chart, (segments,), {"outlier": outlier}),
         (charts.scales_chart, (result.scales,), {"reference": reference}),
+        (own_estimates_chart, (mark_outlier(summaries.child_rows(w), outlier),), {}),
     ]
 
 

@@ -38,7 +38,7 @@ from hierdash.ui.classroom import (
     send_to_board,
 )
 from hierdash.ui.pages import PageSpec
-from hierdash.ui.shared import exact_fit
+from hierdash.ui.shared import draw_chart, exact_fit
 from hierdash.ui.state import NEW_SEED_MAX, init_session
 
 SOURCES = ("explore", "link", "preset")
@@ -115,7 +115,7 @@ def _before(result: FitResult, scenario: Scenario, scorable: np.ndarray) -> None
     child = mark_outlier(summaries.child_rows(result.weights), scenario.outlier)
     left, right = st.columns([3, 1], gap="medium")
     with left:
-        st.altair_chart(own_estimates_chart(child), width="stretch")
+        draw_chart(own_estimates_chart, child)
     right.markdown(say("before"))
     idle = [str(t) for t in np.flatnonzero(~scorable)]
     if idle:
@@ -193,8 +193,8 @@ def _reveal(result: FitResult, scenario: Scenario, inputs: PullInputs, labels: p
         if scored.question:
             st.info(scored.question, icon=":material/help:")
     st.markdown(say("shrinkage_after"))
-    st.altair_chart(charts.shrinkage_chart(result.weights, outlier=scenario.outlier),
-                    width="content")
+    draw_chart(charts.shrinkage_chart, result.weights, width="content",
+               outlier=scenario.outlier)
     if scenario.outlier is not None:
         st.caption(say("outlier_lesson", task=scenario.outlier))
     st.button(say("change_guess"), key="change_guess", on_click=_change_guess,
