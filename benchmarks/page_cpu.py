@@ -4,8 +4,8 @@
 then for each seed measures ``time.process_time`` (every thread of this process, the
 sampler's threads included) around what the server does for one student's *Fit*:
 simulate, sample, diagnostics and tables (:func:`hierdash.inference.fit`), then the
-explore page's summaries and charts turned into their Vega-Lite JSON, and the CSV
-downloads. Streamlit's own work (the script rerun, the websocket) is not included.
+explore page's summaries and charts turned into their Vega-Lite JSON (the downloads
+are made only when clicked). Streamlit's own work (the script rerun, the websocket) is not included.
 
 The page builds each chart once per layout (:mod:`hierdash.charts.specs`): the seeds
 here share the default world's layout, as a class on one link does, so after the first
@@ -50,15 +50,12 @@ def page_work(scenario, specs) -> dict[str, float]:
     """CPU seconds of one fit and of the page's charts for it (through ``specs``, the
     page's :class:`~hierdash.charts.specs.ChartSpecs`), and of a full Altair build."""
     from hierdash.inference import fit
-    from hierdash.report import data_csv, weights_csv
 
     start = time.process_time()
     result = fit(scenario)
     fitted = time.process_time()
     for builder, frames, options in page_charts(result):
         json.dumps(specs.spec(builder, *frames, **options))
-    weights_csv(result)
-    data_csv(result)
     end = time.process_time()
     for builder, frames, options in page_charts(result):
         builder(*frames, **options).to_dict()  # what st.altair_chart does: validated

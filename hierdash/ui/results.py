@@ -140,10 +140,13 @@ def downloads(result: FitResult) -> None:
     """The tidy weights, the simulated data and the posterior, as files."""
     s = result.scenario
     stem = f"hierdash_{s.method}_seed{s.seed}"
+    # Each file is made only when asked for: most readers never do, and a page rerun
+    # (every slider move) should not pay for three files.
     files = [
-        ("Weights (CSV)", weights_csv(result), "weights.csv", "text/csv", "download_weights"),
-        ("Simulated data (CSV)", data_csv(result), "data.csv", "text/csv", "download_data"),
-        # The netCDF bytes are made only when asked for: most readers never are.
+        ("Weights (CSV)", lambda: weights_csv(result), "weights.csv", "text/csv",
+         "download_weights"),
+        ("Simulated data (CSV)", lambda: data_csv(result), "data.csv", "text/csv",
+         "download_data"),
         ("Posterior (netCDF)", lambda: posterior_netcdf(result), "posterior.nc",
          "application/x-netcdf", "download_posterior"),
     ]
