@@ -218,3 +218,16 @@ def test_progress_goes_through_the_stages():
     stages = []
     fit(DEFAULT.replace(method="exact"), progress=lambda s, f, m: stages.append(s))
     assert stages[0] == "simulate" and stages[-1] == "summarise" and "sample" in stages
+
+
+def test_a_world_is_prepared_once_for_every_method_and_sampler_setting():
+    from hierdash.prepare import prepare
+
+    base = Scenario(seed=31, method="exact")
+    first = prepare(base)
+    assert prepare(base.replace(method="nuts", tune=500, draws=300)) is first
+    assert prepare(base.replace(parameterization="centered", chains=4)) is first
+    # Anything that changes the world or its exact answer is prepared anew.
+    for change in ({"seed": 32}, {"padding": "naive"}, {"prior_noise_scale": 2.0},
+                   {"learn_spread": False}, {"samples": (100, 81)}):
+        assert prepare(base.replace(**change)) is not first, change
