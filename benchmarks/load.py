@@ -153,6 +153,17 @@ class MemorySampler:
         return max(inside) if inside else float("nan")
 
 
+def wait_until_quiet(pid: int, *, timeout: float = 600.0) -> float:
+    """Seconds until the server used under 0.1 s of CPU in 2 s (its warm-up is done)."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        before = cpu_seconds(pid)
+        time.sleep(2.0)
+        if cpu_seconds(pid) - before < 0.1:
+            break
+    return time.perf_counter() - start
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) used so far by a process and its reaped children."""
     try:
@@ -616,6 +627,9 @@ def main(argv: list[str] | None = None) -> int:
         default["first_nuts_result_s"] = round(
             server_start_s + default.get("exact_charts_s", 0) + default.get("nuts_charts_s", 0), 1)
         default["disk_caches"] = "empty" if args.cold else "as found"
+        # The start-up warm-up compiles the second (latent) model after the first NUTS
+        # result: let it finish, so that the load phase's CPU is the sessions' own.
+        default["server_settled_s"] = round(wait_until_quiet(proc.pid), 1)
         print(f"phase 2: {args.sessions} concurrent sessions", flush=True)
         load = load_phase(url, memory, args.sessions, seeds_only=args.seeds_only)
         print(f"phase 3: soak of {args.soak} worlds", flush=True)
