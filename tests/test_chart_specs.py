@@ -145,3 +145,13 @@ def test_vega_spec_leaves_out_only_altairs_default_theme():
     assert styled["config"] == {"axis": {"grid": False}}
     with pytest.raises(Exception):  # noqa: B017 - the schema's error type is Altair's
         vega_spec(alt.Chart(pd.DataFrame({"x": [1.5]})).mark_point(size="big"), validate=True)
+
+
+def test_a_table_pandas_cannot_hash_is_built_in_full():
+    table = pd.DataFrame({"name": ["a", "b"], "value": [0.5, 2.25], "tags": [["x"], ["y"]]})
+
+    def points(frame):
+        return alt.Chart(frame[["name", "value"]]).mark_point().encode(x="value:Q", y="name:N")
+
+    got = ChartSpecs().spec(points, table)
+    assert canonical(got) == canonical(vega_spec(points(table)))

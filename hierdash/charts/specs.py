@@ -192,7 +192,10 @@ class ChartSpecs:
         """The spec of ``builder(*frames, **options)``: a fresh dict the caller may change."""
         columns = [_value_columns(frame) for frame in frames]
         family = (builder.__module__, builder.__qualname__, tuple(sorted(options.items())))
-        key = (family, _layout(frames, columns))
+        try:
+            key = (family, _layout(frames, columns))
+        except TypeError:  # cells pandas cannot hash (lists, say): no layout to share
+            return vega_spec(builder(*frames, **options))
         cells = _cells(frames, columns)
         with self._lock:
             template = self._templates.get(key)
