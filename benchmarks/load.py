@@ -323,7 +323,7 @@ async def _idle_and_drawn(page, timeout_ms: int) -> int:
 
 
 async def _session(browser, index: int, group: str, scenario: Scenario, url: str,
-                   barrier, out: dict[str, Any]) -> None:
+                   barrier, out: dict[str, Any], at_click) -> None:
     """One reader: open the world, wait for the others, press Fit, check the page."""
     import asyncio
 
@@ -341,6 +341,7 @@ async def _session(browser, index: int, group: str, scenario: Scenario, url: str
             out["problems"].append("the exact charts were not shown first")
         waited = True
         await asyncio.wait_for(barrier.wait(), BARRIER_TIMEOUT_S)
+        at_click()
         clicked = time.perf_counter()
         out["clicked_at"] = clicked  # made relative to the first click below
         await page.get_by_role("button", name=FIT_BUTTON).click(timeout=PAGE_TIMEOUT_MS)
@@ -371,7 +372,7 @@ async def _session(browser, index: int, group: str, scenario: Scenario, url: str
 
 
 async def _all_sessions(url: str, worlds: list[tuple[str, Scenario]],
-                        results: list[dict[str, Any]]) -> None:
+                        results: list[dict[str, Any]], at_click) -> None:
     import asyncio
 
     from playwright.async_api import async_playwright
@@ -382,7 +383,7 @@ async def _all_sessions(url: str, worlds: list[tuple[str, Scenario]],
             barrier = asyncio.Barrier(len(worlds))
             await asyncio.wait_for(
                 asyncio.gather(*(
-                    _session(browser, i, group, sc, url, barrier, results[i])
+                    _session(browser, i, group, sc, url, barrier, results[i], at_click)
                     for i, (group, sc) in enumerate(worlds)
                 )),
                 PHASE_TIMEOUT_S,
@@ -401,9 +402,14 @@ def load_phase(url: str, memory: MemorySampler, n_sessions: int, *,
     results: list[dict[str, Any]] = [{} for _ in worlds]
     start = memory.clock()
     cpu0 = cpu_seconds(memory.pid)
+    marks: dict[str, float] = {}
+
+    def at_click() -> None:  # the server's CPU when every page is open, before any Fit
+        marks.setdefault("cpu", cpu_seconds(memory.pid))
+
     t0 = time.perf_counter()
     try:
-        asyncio.run(_all_sessions(url, worlds, results))
+        asyncio.run(_all_sessions(url, worlds, results, at_click))
     except Exception as err:  # noqa: BLE001 - e.g. the phase's overall timeout
         for r in results:
             r.setdefault("problems", []).append(f"phase: {type(err).__name__}: {err}")
@@ -460,6 +466,11 @@ def load_phase(url: str, memory: MemorySampler, n_sessions: int, *,
         # Each session opens its page (exact charts) and fits once: this is the
         # server's CPU per student, page and fit together.
         "server_cpu_per_session_s": round(server_cpu / max(len(results), 1), 3),
+        # Split at the moment every page was open: opening the pages, then the fits
+        # (each fit, its progress, the page's rerun with the fitted charts).
+        "server_cpu_opening_s": round(marks.get("cpu", float("nan")) - cpu0, 1),
+        "server_cpu_per_fit_s": round((server_cpu - (marks.get("cpu", float("nan")) - cpu0))
+                                      / max(sum("clicked_at_s" in r for r in results), 1), 3),
         "click_spread_s": round(max(clicks) - min(clicks), 2) if clicks else None,
         "rss_peak_mb": round(memory.peak(start, end), 1),
         "shared_fitted_once": {
@@ -571,7 +582,9 @@ def print_report(report: dict[str, Any]) -> None:
           f"{once['fresh_page_on_shared_link'].get('shows_nuts_without_fit')} with "
           f"{once['fresh_page_on_shared_link'].get('fingerprint')})")
     print(f"load phase {load['wall_s']} s (server CPU {load['server_cpu_s']} s, "
-          f"{load['server_cpu_per_session_s']} s per session: its page and its fit); server RSS "
+          f"{load['server_cpu_per_session_s']} s per session: its page and its fit; opening the "
+          f"pages {load['server_cpu_opening_s']} s, then {load['server_cpu_per_fit_s']} s per "
+          f"Fit pressed); server RSS "
           f"peak {load['rss_peak_mb']} MB")
 
     soak = report["soak"]
