@@ -29,7 +29,8 @@ from hierdash.ui.labels import method_label
 from hierdash.ui.shared import SAMPLING_FITS
 from hierdash.ui.words import words
 
-__all__ = ["fit_bar", "settle_fit", "interruption_notice", "fit_outcome_notice"]
+__all__ = ["fit_bar", "fit_in_progress", "settle_fit", "interruption_notice",
+           "fit_outcome_notice"]
 
 # Seconds between two progress redraws: every fragment run ends in one of Streamlit's
 # full garbage collections, which are slow while a model compiles (its many objects are
@@ -71,6 +72,16 @@ def settle_fit(scenario: Scenario | None) -> None:
         st.session_state.fit_outcome = _outcome(job, label)
 
 
+def fit_in_progress() -> bool:
+    """Whether this session's fit is still shown as running (Stop and its progress).
+
+    The page shows a finished fit's charts only when this is false, so that the charts
+    and the Stop button never disagree: a fit that ends during a page run is shown by
+    the progress fragment's next run.
+    """
+    return _job() is not None
+
+
 def _outcome(job: FitJob, label: str) -> tuple[str, str] | None:
     """How an ended job went, as (kind, message): None when it has a result."""
     try:
@@ -107,6 +118,7 @@ def fit_bar(scenario: Scenario) -> None:
         on_click=_start, args=(scenario,),
         help=words("explore", "fit_help" if sampling else "fit_help_exact"))
     note_col.caption(words("explore", "fit_note", budget=SAMPLING_FITS.time_budget_s))
+    settle_fit(scenario)  # a fit may have ended since the page run began: file it now
     if _job() is not None:
         stop_col.button("Stop", key="stop_fit", icon=":material/stop_circle:", on_click=_stop,
                         width="stretch", help=words("explore", "stop_help"))

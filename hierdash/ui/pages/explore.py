@@ -18,7 +18,13 @@ from hierdash.ui.classroom import (
     send_to_board,
 )
 from hierdash.ui.controls import scenario_sidebar
-from hierdash.ui.fitting import fit_bar, fit_outcome_notice, interruption_notice, settle_fit
+from hierdash.ui.fitting import (
+    fit_bar,
+    fit_in_progress,
+    fit_outcome_notice,
+    interruption_notice,
+    settle_fit,
+)
 from hierdash.ui.labels import method_label
 from hierdash.ui.pages import PageSpec
 from hierdash.ui.results import downloads, result_sections, share_link, world_line
@@ -58,7 +64,9 @@ def render() -> None:
 
     fit_bar(scenario)
     fit_outcome_notice()
-    sampled = SAMPLING_FITS.finished(scenario) if scenario.method != "exact" else None
+    # While this session's fit runs, its charts wait for the progress fragment's rerun.
+    sampled = (SAMPLING_FITS.finished(scenario)
+               if scenario.method != "exact" and not fit_in_progress() else None)
     shown = sampled or exact
     result_sections(shown, scenario)
     send_to_board(shown.scenario, shown.errors, key="explore",
