@@ -13,8 +13,10 @@ here share the default world's layout, as a class on one link does, so after the
 seed a chart costs only its numbers. ``altair_page_cpu_s`` is, for comparison, what a
 full Altair build and validation of the same charts costs (``st.altair_chart``), and
 ``first_layout`` is the first seed's cost, a layout never drawn before.
-Issue 9's target: at most 0.3 s of server CPU per default fit. Writes
-``benchmarks/results/page_cpu.json``.
+Issue 9's target is at most 0.3 s of server CPU per default fit through the page; this
+measures the engine's and the charts' part of it (Streamlit's script reruns, progress
+polls and messages come on top: ``python -m benchmarks.load`` reports server CPU per
+Fit pressed on a real server). Writes ``benchmarks/results/page_cpu.json``.
 """
 
 from __future__ import annotations
@@ -99,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     med = {k: statistics.median(r[k] for r in rows) for k in keys}
     load = os.getloadavg()[0]
     print(f"default world, {args.seeds} seeds, load average {load:.1f} on {os.cpu_count()} cores")
-    print(f"median CPU s per fit: fit {med['fit_cpu_s']:.3f} + page {med['page_cpu_s']:.3f} "
-          f"= {med['total_cpu_s']:.3f} (target <= 0.3: {'MET' if med['total_cpu_s'] <= 0.3 else 'NOT MET'})")
+    verdict = "MET" if med["total_cpu_s"] <= 0.3 else "NOT MET"
+    print(f"median CPU s per fit: fit {med['fit_cpu_s']:.3f} + charts {med['page_cpu_s']:.3f} "
+          f"= {med['total_cpu_s']:.3f} (engine and charts within 0.3 s: {verdict}; Streamlit's "
+          f"reruns come on top: `python -m benchmarks.load` measures the whole page)")
     print(f"  the student's whole visit (page opened with the exact posterior, then the "
           f"fit): {med['visit_cpu_s']:.3f} s, of which opening {med['open_cpu_s']:.3f} s")
     print(f"  the same charts built in full by Altair (st.altair_chart): "
