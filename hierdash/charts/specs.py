@@ -142,14 +142,13 @@ class _Template:
         return text
 
     def fill(self, cells: np.ndarray) -> dict[str, Any]:
-        spec = json.loads(self.skeleton)
         rows = {name: [dict(row) for row in self.rows[name]] for name in self.names}
         for name, r, key, k in self.slots:
             rows[name][r][key] = float(cells[k])
         # New names for new numbers, so that the browser redraws the new data.
         tag = hashlib.blake2b(cells.tobytes(), digest_size=8).hexdigest()
         renamed = {name: f"{name}-{tag}" for name in self.names}
-        text = json.dumps(spec)
+        text = self.skeleton
         for old, new in renamed.items():
             text = text.replace(f'"{old}"', f'"{new}"')
         spec = json.loads(text)
