@@ -261,6 +261,21 @@ def test_real_nuts_fit_replaces_the_exact_charts_and_is_shared():
     assert "Charts show the **exact posterior**" in texts(other.info)
 
 
+def test_a_quick_fit_is_shown_by_the_clicks_own_run(monkeypatch):
+    from hierdash.ui import fitting
+
+    # The wait is generous here so a loaded machine cannot fail the test; the page's
+    # own wait is shorter. The default shape's model is compiled by the test above.
+    monkeypatch.setattr(fitting, "_ANSWER_AT_ONCE_S", 120.0)
+    link = Scenario(method="nuts", draws=200, tune=200, chains=2, seed=12).to_query()
+    at = ok(new_app(**link))
+    ok(at.button(key="fit").click().run())  # one page run, no progress redraws
+    assert not fit_running(at)
+    assert "Charts show **NUTS (nutpie)**" in texts(at.success)
+    assert "Fitting with" not in texts(at.markdown)
+    assert len(at.get("vega_lite_chart")) == N_CHARTS
+
+
 def test_real_advi_fit_shows_its_elbo():
     link = Scenario(method="advi", advi_iterations=2000, draws=200, seed=5).to_query()
     at = ok(new_app(**link))
@@ -274,9 +289,11 @@ def test_real_advi_fit_shows_its_elbo():
 # ---------------------------------------------------------------------------
 # Stop, and a fit abandoned by a changed setting, for real
 # ---------------------------------------------------------------------------
-# Long enough that it is still sampling when the test presses Stop (the default shape:
-# its compiled model is shared with the other fits of this file).
-LONG_FIT = Scenario(method="nuts", draws=5000, tune=5000, chains=4, seed=23)
+# Long enough that it is still sampling when the test presses Stop, after the page's
+# wait for a quick fit: a funnel (centered, tiny spread, 50 tasks of 3 rows), about 30 s.
+LONG_FIT = Scenario(method="nuts", draws=5000, tune=5000, chains=4, seed=23,
+                    parameterization="centered", child_spread=0.02, samples=(3,) * 50,
+                    n_features=8)
 
 
 def _job_ended(job, timeout: float = 120.0) -> BaseException | None:

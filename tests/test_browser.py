@@ -98,8 +98,15 @@ def _open(browser, url: str):
     return page
 
 
+# A funnel (centered, tiny spread, 50 tasks of 3 rows) sampled long: about 30 s on a
+# quiet machine, so it is still running when a test looks at its progress or stops it.
+SLOW_WORLD = Scenario(draws=5000, tune=5000, chains=4, parameterization="centered",
+                      child_spread=0.02, samples=(3,) * 50, n_features=8)
+
+
 def test_a_fit_appears_without_a_reload(browser, app_url):
-    link = urlencode(Scenario(draws=200, tune=200, seed=31).to_query())
+    # Long enough to show its progress (a quick fit's charts come with the click's run).
+    link = urlencode(SLOW_WORLD.replace(draws=2000, tune=2000, seed=31).to_query())
     page = _open(browser, f"{app_url}/?{link}")
     page.get_by_role("button", name="Fit with NUTS (nutpie)").click()
     page.get_by_text("Fitting with NUTS (nutpie)").wait_for(timeout=60_000)
@@ -117,7 +124,7 @@ def test_a_fit_appears_without_a_reload(browser, app_url):
 
 
 def test_stop_stops_a_running_fit(browser, app_url):
-    link = urlencode(Scenario(draws=5000, tune=5000, chains=4, seed=32).to_query())
+    link = urlencode(SLOW_WORLD.replace(seed=32).to_query())
     page = _open(browser, f"{app_url}/?{link}")
     page.get_by_role("button", name="Fit with NUTS (nutpie)").click()
     page.get_by_text("Fitting with NUTS (nutpie)").wait_for(timeout=60_000)

@@ -11,7 +11,7 @@ import pytest
 
 from hierdash import charts, summaries
 from hierdash.charts.classroom import own_estimates_chart
-from hierdash.charts.specs import ChartSpecs, vega_spec
+from hierdash.charts.specs import ChartSpecs, arrow_datasets, vega_spec
 from hierdash.charts.style import mark_outlier
 from hierdash.inference import fit
 from hierdash.presets import PRESETS, apply_preset
@@ -155,3 +155,23 @@ def test_a_table_pandas_cannot_hash_is_built_in_full():
 
     got = ChartSpecs().spec(points, table)
     assert canonical(got) == canonical(vega_spec(points(table)))
+
+
+def test_arrow_datasets_hold_the_same_rows_and_mixed_columns_stay_rows():
+    import pyarrow as pa
+
+    result = fit(Scenario(samples=(0, 5, 30), seed=8, method="exact"))
+    for builder, frames, options in page_charts(result, reference=False):
+        spec = ChartSpecs().spec(builder, *frames, **options)
+        rows = {name: list(data) for name, data in spec["datasets"].items()}
+        tables = arrow_datasets(spec)["datasets"]
+        for name, table in tables.items():
+            if not rows[name]:  # no rows: nothing to convert
+                assert table == []
+                continue
+            assert isinstance(table, pa.Table), builder.__name__
+            assert table.to_pylist() == rows[name], builder.__name__
+    mixed = {"datasets": {"d": [{"x": 1.5, "label": "a"}, {"x": 2.5, "label": 3}]}}
+    assert arrow_datasets(mixed)["datasets"]["d"][1]["label"] == 3
+    ragged = {"datasets": {"d": [{"x": 1.5}, {"x": 2.5, "y": 1.0}]}}
+    assert arrow_datasets(ragged)["datasets"]["d"][1]["y"] == 1.0

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from hierdash.charts.specs import ChartSpecs
+from hierdash.charts.specs import ChartSpecs, arrow_datasets
 from hierdash.inference import FitResult, fit, warm_up
 from hierdash.scenario import Scenario
 from hierdash.ui.fit_registry import FitRegistry
@@ -48,7 +48,8 @@ def draw_chart(builder, *frames: pd.DataFrame, width: str = "stretch", **options
     server's CPU: a world whose layout was drawn before (by anyone) costs only its
     numbers, not a new Altair chart (see :mod:`hierdash.charts.specs`).
     """
-    st.vega_lite_chart(CHART_SPECS.spec(builder, *frames, **options), width=width)
+    st.vega_lite_chart(arrow_datasets(CHART_SPECS.spec(builder, *frames, **options)),
+                       width=width)
 
 
 def _scenario_key(scenario: Scenario) -> str:

@@ -1,15 +1,18 @@
 """The explore page: set up a world in the sidebar, see its exact posterior at once, fit
 it with a sampler on demand, and watch partial pooling chart by chart.
 
-The page reads top to bottom as it appears: controls, title, the world, the fit bar,
-then every chart of the best result there is (the sampler's if this world has been
-fitted, else the exact posterior), downloads and the link.
+The page reads top to bottom as it appears: controls, title, the world, then (one
+fragment, :func:`fit_and_charts`) the fit bar, every chart of the best result there is
+(the sampler's if this world has been fitted, else the exact posterior) and the
+downloads; last the link.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from hierdash.results import FitResult
+from hierdash.scenario import Scenario
 from hierdash.ui.classroom import (
     class_banner,
     keep_class_in_url,
@@ -53,15 +56,24 @@ def render() -> None:
     keep_class_in_url()
     remember_scenario(scenario)
     world_line(scenario)
-    interruption_notice()
-
     try:
         exact = exact_fit(scenario.replace(method="exact"))
     except Exception as err:  # noqa: BLE001 - never a traceback on the page
         st.error(words("explore", "world_unfit", error=f"{type(err).__name__}: {err}"),
                  icon=":material/error:")
         return
+    fit_and_charts(scenario, exact)
+    share_link(scenario)
 
+
+@st.fragment
+def fit_and_charts(scenario: Scenario, exact: FitResult) -> None:
+    """The Fit bar and every chart of the best result there is.
+
+    A fragment: a click on Fit, Stop or *Send* reruns only this part of the page, not
+    the sidebar's thirty controls above it (a quick fit's charts come with that run).
+    """
+    interruption_notice()
     fit_bar(scenario)
     fit_outcome_notice()
     # While this session's fit runs, its charts wait for the progress fragment's rerun.
@@ -73,7 +85,6 @@ def render() -> None:
                   what=say("send_what_fit", method=method_label(shown.scenario.method)))
     st.subheader(words("explore", "downloads_title"))
     downloads(shown)
-    share_link(scenario)
 
 
 PAGE = PageSpec(render=render, title="Explore", icon=":material/compress:", url_path="explore")
