@@ -25,9 +25,14 @@ def mcmc_diagnostics(
          for name in post.data_vars],
         axis=2,
     )  # (chain, draw, quantity)
+    # The split chains' rank-normal scores serve R-hat and bulk ESS alike: ranking is
+    # the costly step, so it is done once for both.
+    split = _split(stacked)
+    z_split = _z_scale(split)
     return Diagnostics(
-        max_rhat=float(np.nanmax(rank_rhat(stacked))) if scenario.chains > 1 else None,
-        min_ess_bulk=float(np.nanmin(ess_bulk(stacked))),
+        max_rhat=(float(np.nanmax(_rank_rhat(split, z_split))) if scenario.chains > 1
+                  else None),
+        min_ess_bulk=float(np.nanmin(_ess(z_split))),
         min_ess_tail=float(np.nanmin(ess_tail(stacked))),
         divergences=divergences,
         parameterization=parameterization,
@@ -67,8 +72,12 @@ def _rhat(x: np.ndarray) -> np.ndarray:
 def rank_rhat(x: np.ndarray) -> np.ndarray:
     """Rank-normalised split R-hat, the larger of bulk and folded, per quantity."""
     split = _split(x)
-    folded = np.abs(split - np.median(split.reshape(-1, x.shape[2]), axis=0))
-    return np.maximum(_rhat(_z_scale(split)), _rhat(_z_scale(folded)))
+    return _rank_rhat(split, _z_scale(split))
+
+
+def _rank_rhat(split: np.ndarray, z_split: np.ndarray) -> np.ndarray:
+    folded = np.abs(split - np.median(split.reshape(-1, split.shape[2]), axis=0))
+    return np.maximum(_rhat(z_split), _rhat(_z_scale(folded)))
 
 
 def _ess(x: np.ndarray) -> np.ndarray:

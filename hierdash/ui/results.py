@@ -7,7 +7,11 @@ Each section takes a :class:`~hierdash.inference.FitResult` and lays out charts
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from urllib.parse import urlencode
+
+import pandas as pd
 
 import streamlit as st
 
@@ -26,6 +30,35 @@ __all__ = ["world_line", "result_sections", "downloads", "share_link", "warning_
 
 def _say(key: str, **values: object) -> str:
     return words("explore", key, **values)
+
+
+# The summary tables of recent results, by the result itself: a result is one shared,
+# never-changed object (the exact posterior's cache, the fit registry), drawn again at
+# every rerun and by every reader of its world, and its tables cost about 15 ms.
+_TABLES: OrderedDict[int, tuple[FitResult, dict[str, pd.DataFrame]]] = OrderedDict()
+_TABLES_LOCK = threading.Lock()
+_TABLES_KEPT = 64
+
+
+def _summary_tables(result: FitResult) -> dict[str, pd.DataFrame]:
+    """The pull, error and padding tables of ``result``, made once per result."""
+    with _TABLES_LOCK:
+        kept = _TABLES.get(id(result))
+        if kept is not None and kept[0] is result:  # held here, so its id is not reused
+            _TABLES.move_to_end(id(result))
+            return kept[1]
+    padded = result.padded
+    tables = {
+        "pull": summaries.task_pull(result.weights),
+        "errors": summaries.comparable_errors(result.weights),
+        "segments": summaries.padding_segments(padded.mask, padded.likelihood_mask,
+                                               padded.counts),
+    }
+    with _TABLES_LOCK:
+        _TABLES[id(result)] = (result, tables)
+        while len(_TABLES) > _TABLES_KEPT:
+            _TABLES.popitem(last=False)
+    return tables
 
 
 def world_line(scenario: Scenario) -> None:
@@ -110,23 +143,22 @@ def result_sections(result: FitResult, scenario: Scenario) -> None:
     st.subheader(_say("shrinkage_title"))
     _chart_with_words(charts.shrinkage_chart, weights, _say("shrinkage"), facet=True,
                       outlier=outlier)
+    tables = _summary_tables(result)
     left, right = st.columns(2, gap="medium")
     with left:
         st.markdown(_say("pull_title"))
-        draw_chart(charts.pull_chart, summaries.task_pull(weights), outlier=outlier)
+        draw_chart(charts.pull_chart, tables["pull"], outlier=outlier)
         st.caption(_say("pull"))
     with right:
         st.markdown(_say("errors_title"))
-        draw_chart(charts.rmse_chart, summaries.comparable_errors(weights))
+        draw_chart(charts.rmse_chart, tables["errors"])
         st.caption(_say("errors"))
 
     st.subheader(_say("padding_title"))
-    padded = result.padded
-    capacity_tasks, capacity_rows = padded.capacity
-    segments = summaries.padding_segments(padded.mask, padded.likelihood_mask, padded.counts)
+    capacity_tasks, capacity_rows = result.padded.capacity
     left, right = st.columns([3, 1], gap="medium")
     with left:
-        draw_chart(charts.padding_chart, segments, outlier=outlier)
+        draw_chart(charts.padding_chart, tables["segments"], outlier=outlier)
         st.markdown(_say("scales_title"))
         draw_chart(charts.scales_chart, result.scales, width="content", reference=reference)
     with right:
