@@ -377,6 +377,51 @@ def test_registry_shares_one_job_per_scenario_and_keeps_its_result():
     assert engine.calls == 2
 
 
+class GatedEngine:
+    """A fit per scenario seed that ends when its own gate opens; records who ran."""
+
+    def __init__(self):
+        self.gates: dict[int, threading.Event] = {}
+        self.started: list[int] = []
+
+    def __call__(self, scenario, *, progress, should_stop, time_budget):
+        self.started.append(scenario.seed)
+        gate = self.gates.setdefault(scenario.seed, threading.Event())
+        while not gate.wait(0.01):
+            if should_stop():
+                raise FitStopped("The fit was stopped.")
+        return scenario.seed
+
+
+def _until(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_registry_samples_in_turn_first_come_first_served():
+    engine = GatedEngine()
+    registry = FitRegistry(engine, time_budget_s=10, max_running=1)
+    first = registry.start(Scenario(seed=1), "reader 1")
+    _until(lambda: engine.started == [1])
+    second = registry.start(Scenario(seed=2), "reader 2")
+    time.sleep(0.05)
+    third = registry.start(Scenario(seed=3), "reader 3")
+    _until(lambda: "2 fit(s) ahead" in third.progress().message)
+    assert "1 fit(s) ahead" in second.progress().message
+    # A waiting job every watcher left never samples, and does not hold up the rest.
+    second.leave("reader 2")
+    assert isinstance(second.future.exception(timeout=5), FitStopped)
+    engine.gates.setdefault(1, threading.Event()).set()
+    assert first.future.result(timeout=5) == 1
+    _until(lambda: engine.started == [1, 3])
+    engine.gates.setdefault(3, threading.Event()).set()
+    assert third.future.result(timeout=5) == 3
+    with pytest.raises(ValueError, match="max_running = 0"):
+        FitRegistry(engine, time_budget_s=10, max_running=0)
+
+
 def test_registry_stops_a_job_when_its_last_watcher_leaves():
     engine = FakeEngine()
     registry = FitRegistry(engine, time_budget_s=10)

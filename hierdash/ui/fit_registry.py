@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
+from hierdash.results import FitStopped
 from hierdash.scenario import Scenario
 
 __all__ = ["FitProgress", "FitJob", "FitRegistry", "FitFunction"]
@@ -146,10 +147,16 @@ class FitRegistry:
         Seconds a finished result is kept, > 0.
     heartbeat_s
         Seconds without a poll after which a watcher counts as gone, > 0.
+    max_running
+        Fits sampling at once, >= 1; later ones wait their turn, first come first served.
+        None: no limit. Thirty fits started together on two cores each take the whole
+        time of all thirty (and the pages poll their progress all along); in turn, the
+        first ends in moments and the last no later.
     """
 
     def __init__(self, fit: FitFunction, *, time_budget_s: float, max_results: int = 16,
-                 ttl_s: float = 7200.0, heartbeat_s: float = 30.0) -> None:
+                 ttl_s: float = 7200.0, heartbeat_s: float = 30.0,
+                 max_running: int | None = None) -> None:
         for name, value in (("time_budget_s", time_budget_s), ("ttl_s", ttl_s),
                             ("heartbeat_s", heartbeat_s)):
             if not value > 0:
@@ -157,7 +164,15 @@ class FitRegistry:
         if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
             raise ValueError(f"max_results = {max_results!r} is not allowed: must be a whole "
                              "number >= 1")
+        if max_running is not None and (isinstance(max_running, bool)
+                                        or not isinstance(max_running, int) or max_running < 1):
+            raise ValueError(f"max_running = {max_running!r} is not allowed: must be a whole "
+                             "number >= 1, or None for no limit")
         self._fit = fit
+        self._max_running = max_running
+        self._turns = threading.Condition()
+        self._waiting: deque[FitJob] = deque()  # jobs waiting for their turn, in order
+        self._n_running = 0
         self.time_budget_s = float(time_budget_s)
         self._max_results = max_results
         self._ttl_s = float(ttl_s)
@@ -201,8 +216,12 @@ class FitRegistry:
         if not job.future.set_running_or_notify_cancel():
             return
         try:
-            result = self._fit(job.scenario, progress=job.report, should_stop=job.should_stop,
-                               time_budget=self.time_budget_s)
+            self._wait_for_turn(job)
+            try:
+                result = self._fit(job.scenario, progress=job.report,
+                                   should_stop=job.should_stop, time_budget=self.time_budget_s)
+            finally:
+                self._end_turn()
         except BaseException as err:  # noqa: BLE001 - handed to every watcher, not lost
             self._forget(job)
             job.future.set_exception(err)
@@ -214,6 +233,35 @@ class FitRegistry:
                 self._finished.popitem(last=False)
         self._forget(job)
         job.future.set_result(result)
+
+    def _wait_for_turn(self, job: FitJob) -> None:
+        """Block until ``job`` may sample (first come, first served); FitStopped if every
+        watcher left while it waited."""
+        with self._turns:
+            self._waiting.append(job)
+            try:
+                while not self._my_turn(job):
+                    if job.should_stop():
+                        raise FitStopped("stopped before it started: nobody is waiting for it")
+                    ahead = self._waiting.index(job)
+                    job.report("simulate", None, "Waiting for a free sampler: "
+                               f"{ahead + self._n_running} fit(s) ahead of this one")
+                    self._turns.wait(timeout=0.5)
+            finally:
+                self._waiting.remove(job)
+                self._turns.notify_all()  # the next in line may start, or move up
+            self._n_running += 1
+
+    def _my_turn(self, job: FitJob) -> bool:
+        if self._max_running is None:
+            return True
+        return (self._n_running < self._max_running
+                and self._waiting.index(job) < self._max_running - self._n_running)
+
+    def _end_turn(self) -> None:
+        with self._turns:
+            self._n_running -= 1
+            self._turns.notify_all()
 
     def _forget(self, job: FitJob) -> None:
         with self._lock:
