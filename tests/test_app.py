@@ -467,3 +467,20 @@ def test_registry_options_are_checked(option, value):
     options = {"time_budget_s": 10.0, "max_results": 4, "heartbeat_s": 1.0, option: value}
     with pytest.raises(ValueError, match=option):
         FitRegistry(FakeEngine(), **options)
+
+
+def test_summary_tables_are_made_once_per_result_and_never_keep_it_alive():
+    import gc
+    import weakref
+
+    from hierdash.inference import fit
+    from hierdash.ui import results
+
+    result = fit(Scenario(method="exact", seed=41))
+    tables = results._summary_tables(result)
+    assert results._summary_tables(result) is tables
+    assert results._summary_tables(fit(Scenario(method="exact", seed=42))) is not tables
+    gone = weakref.ref(result)
+    del result
+    gc.collect()
+    assert gone() is None  # the cache held only a weak reference

@@ -8,6 +8,7 @@ Each section takes a :class:`~hierdash.inference.FitResult` and lays out charts
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from urllib.parse import urlencode
 
@@ -35,7 +36,8 @@ def _say(key: str, **values: object) -> str:
 # The summary tables of recent results, by the result itself: a result is one shared,
 # never-changed object (the exact posterior's cache, the fit registry), drawn again at
 # every rerun and by every reader of its world, and its tables cost about 15 ms.
-_TABLES: OrderedDict[int, tuple[FitResult, dict[str, pd.DataFrame]]] = OrderedDict()
+# Held by weak reference: the cache never keeps a result (and its draws) alive.
+_TABLES: OrderedDict[int, tuple[weakref.ref, dict[str, pd.DataFrame]]] = OrderedDict()
 _TABLES_LOCK = threading.Lock()
 _TABLES_KEPT = 64
 
@@ -44,7 +46,7 @@ def _summary_tables(result: FitResult) -> dict[str, pd.DataFrame]:
     """The pull, error and padding tables of ``result``, made once per result."""
     with _TABLES_LOCK:
         kept = _TABLES.get(id(result))
-        if kept is not None and kept[0] is result:  # held here, so its id is not reused
+        if kept is not None and kept[0]() is result:  # not a new object at a reused id
             _TABLES.move_to_end(id(result))
             return kept[1]
     padded = result.padded
@@ -55,7 +57,7 @@ def _summary_tables(result: FitResult) -> dict[str, pd.DataFrame]:
                                                padded.counts),
     }
     with _TABLES_LOCK:
-        _TABLES[id(result)] = (result, tables)
+        _TABLES[id(result)] = (weakref.ref(result), tables)
         while len(_TABLES) > _TABLES_KEPT:
             _TABLES.popitem(last=False)
     return tables
