@@ -57,10 +57,11 @@ def arrow_datasets(spec: dict[str, Any]) -> dict[str, Any]:
     """``spec`` with each dataset of rows as a ``pyarrow.Table`` (the spec is changed).
 
     Streamlit sends chart data to the browser as Arrow. Handed rows, it builds a pandas
-    DataFrame of them first and converts that: about 5 ms per dataset, a third of a
-    page's server CPU. Handed an Arrow table (a data format ``st.vega_lite_chart``
-    accepts), it only serialises it. A dataset that Arrow cannot hold as it is (no rows,
-    rows of different keys, a column of mixed types) stays rows, as before.
+    DataFrame of them first and converts that: 4.8 ms for the child chart's 8 rows,
+    against 0.45 ms to make and serialise the Arrow table. Handed an Arrow table (a data
+    format ``st.vega_lite_chart`` accepts), it only serialises it. A dataset that Arrow
+    cannot hold as it is (no rows, rows of different keys, a column of mixed types)
+    stays rows, as before.
     """
     import pyarrow as pa
 
@@ -135,9 +136,9 @@ def _cells(tables: list[_Columns], columns: list[list[str]]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
-def _stand_ins(frames, columns, *, falling: bool) -> tuple[pd.DataFrame, ...]:
-    """The tables with each finite value cell replaced by its marker."""
-    cells = _cells([_columns_of(frame) for frame in frames], columns)
+def _stand_ins(frames, columns, cells: np.ndarray, *,
+               falling: bool) -> tuple[pd.DataFrame, ...]:
+    """The tables with each finite value cell (``cells``, in order) replaced by its marker."""
     index = np.arange(cells.size)
     markers = _BASE + (cells.size - 1 - index if falling else index)
     markers = np.where(np.isfinite(cells), markers, cells)
@@ -240,7 +241,8 @@ class ChartSpecs:
                 self._templates.move_to_end(key)
             carries = self._checked.get(family)
         if template is None and carries is not False:
-            template = self._build(builder, frames, columns, options, check=carries is None)
+            template = self._build(builder, frames, columns, cells, options,
+                                   check=carries is None)
             with self._lock:
                 self._checked[family] = template is not None
                 if template is not None:
@@ -258,15 +260,15 @@ class ChartSpecs:
             return self._checked.get(family)
 
     @staticmethod
-    def _build(builder, frames, columns, options, *, check: bool) -> _Template | None:
-        n_cells = _cells([_columns_of(frame) for frame in frames], columns).size
-        rising = _Template(vega_spec(builder(*_stand_ins(frames, columns, falling=False),
-                                             **options)), n_cells, falling=False)
+    def _build(builder, frames, columns, cells, options, *, check: bool) -> _Template | None:
+        n_cells = cells.size
+        stand_ins = _stand_ins(frames, columns, cells, falling=False)
+        rising = _Template(vega_spec(builder(*stand_ins, **options)), n_cells, falling=False)
         if not rising.valid:
             return None
         if check:
-            falling = _Template(vega_spec(builder(*_stand_ins(frames, columns, falling=True),
-                                                  **options)), n_cells, falling=True)
+            stand_ins = _stand_ins(frames, columns, cells, falling=True)
+            falling = _Template(vega_spec(builder(*stand_ins, **options)), n_cells, falling=True)
             if not falling.valid or falling.canonical() != rising.canonical():
                 return None
         return rising

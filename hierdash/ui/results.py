@@ -13,7 +13,6 @@ from collections import OrderedDict
 from urllib.parse import urlencode
 
 import pandas as pd
-
 import streamlit as st
 
 from hierdash import charts, summaries
