@@ -48,6 +48,10 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "nuts-noncentered-ta99": {"method": "nuts", "parameterization": "noncentered",
                               "target_accept": 0.99},
     "nuts-marginal": {"method": "nuts", "parameterization": "marginal"},
+    "nuts-auto-ta80": {"method": "nuts", "parameterization": "auto", "target_accept": 0.8},
+    "nuts-auto-ta90": {"method": "nuts", "parameterization": "auto", "target_accept": 0.9},
+    "nuts-noncentered-ta80": {"method": "nuts", "parameterization": "noncentered",
+                              "target_accept": 0.8},
     # The default before issue 9's CPU work: 1000 tuning steps (the family's tune).
     "nuts-auto-tune1000": {"method": "nuts", "parameterization": "auto", "tune": 1000},
 }
