@@ -12,8 +12,9 @@ Here the value and both derivatives, with respect to ``s2 = sigma^2`` and ``t2 =
 come from one numba loop (:func:`marginal_terms`) behind one PyTensor ``Op`` whose
 gradient is its own second output. The Op has a numba implementation (PyTensor's
 documented ``numba_funcify`` dispatch), so nutpie compiles it into the model like any
-other, and a Python one for other backends. Measured on the default world: 3.1
-microseconds per gradient in place of 9.2, 29 graph nodes in place of 125.
+other, and a Python one for other backends. Measured on the default world: 3.5 to 3.9
+microseconds per gradient in place of 9.2 to 10.9 (35 graph nodes in place of 125), and
+nutpie's CPU per default fit 0.07 s in place of 0.23 s, on the same trajectories.
 
 The derivatives. With ``d_i = 1 / (1 + lam_i t2 / s2)``, ``S = sum_i d_i T_i`` (the
 parent's data precision ``A``, the linear term ``B`` and the fit ``c``),
