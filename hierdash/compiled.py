@@ -162,21 +162,25 @@ class CompiledModelCache:
         on_compile: Callable[[], None] | None = None,
     ) -> tuple[Any, float]:
         """Return the compiled model for ``key`` (holding ``data``) and the seconds
-        spent compiling it now (0.0 on a cache hit)."""
+        this call spent on its compile: compiling it, or waiting for another thread's
+        compile of it (the app's start-up warm-up); 0.0 on a cache hit.
+
+        ``on_compile`` is called first in both cases, so the caller can say so.
+        """
         with self._lock:
             now = self._clock()
             self._drop_idle(now)
             if key in self._entries:
                 return self._hit(key, now).with_data(**data), 0.0
             key_lock = self._key_locks.setdefault(key, threading.Lock())
+        if on_compile is not None:
+            on_compile()
+        start = time.perf_counter()
         # One compile per key, even when several users ask at once.
         with key_lock:
             with self._lock:
                 if key in self._entries:
-                    return self._hit(key, self._clock()).with_data(**data), 0.0
-            if on_compile is not None:
-                on_compile()
-            start = time.perf_counter()
+                    return self._hit(key, self._clock()).with_data(**data), time.perf_counter() - start
             compiled = _compile_nutpie(key, data)
             seconds = time.perf_counter() - start
             with self._lock:

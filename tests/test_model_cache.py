@@ -98,3 +98,34 @@ def test_concurrent_requests_compile_a_key_once(stub_compile, monkeypatch):
         t.join(10)
     assert stub_compile == [_key(1)]
     assert cache.compilations == 1
+
+
+def test_waiting_for_another_threads_compile_counts_as_compile_time(stub_compile, monkeypatch):
+    started, gate = threading.Event(), threading.Event()
+    slow = model._compile_nutpie
+
+    def slow_compile(key, data):
+        started.set()
+        gate.wait(5)
+        return slow(key, data)
+
+    monkeypatch.setattr(model, "_compile_nutpie", slow_compile)
+    cache = CompiledModelCache()
+    warm_up = threading.Thread(target=cache.get, args=(_key(1), {}))
+    warm_up.start()
+    assert started.wait(5)
+    told, answer = [], {}
+
+    def student():
+        answer["seconds"] = cache.get(_key(1), {}, on_compile=lambda: told.append(True))[1]
+
+    waiter = threading.Thread(target=student)
+    waiter.start()
+    threading.Event().wait(0.3)
+    gate.set()
+    waiter.join(5)
+    warm_up.join(5)
+    assert told == [True]  # the page can say "compiling" while it waits
+    assert answer["seconds"] >= 0.25
+    assert stub_compile == [_key(1)]
+    assert cache.get(_key(1), {})[1] == 0.0  # a later hit costs nothing
