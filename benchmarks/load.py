@@ -345,9 +345,14 @@ async def _session(browser, index: int, group: str, scenario: Scenario, url: str
         clicked = time.perf_counter()
         out["clicked_at"] = clicked  # made relative to the first click below
         await page.get_by_role("button", name=FIT_BUTTON).click(timeout=PAGE_TIMEOUT_MS)
-        await page.wait_for_function(
-            "(text) => document.body.innerText.includes(text)", arg=NUTS_SHOWN,
-            timeout=FIT_TIMEOUT_MS)
+        try:
+            await page.wait_for_function(
+                "(text) => document.body.innerText.includes(text)", arg=NUTS_SHOWN,
+                timeout=FIT_TIMEOUT_MS)
+        except Exception:
+            # What the page showed instead: a fit's progress, an error, the exact charts.
+            out["page_at_timeout"] = _fit_state(await page.inner_text("body"))
+            raise
         out["charts"] = await _idle_and_drawn(page, FIT_TIMEOUT_MS)
         done = time.perf_counter()
         mark("drawn")
@@ -370,6 +375,13 @@ async def _session(browser, index: int, group: str, scenario: Scenario, url: str
                 pass
     finally:
         await context.close()
+
+
+def _fit_state(text: str) -> str:
+    """The lines of a page's text that say where its fit is (for a timed-out session)."""
+    keys = ("Fitting", "Waiting", "Sampling", "stopped", "failed", "error", "Error", "Fit with")
+    return " | ".join(line.strip() for line in text.splitlines()
+                      if any(k in line for k in keys))[:400]
 
 
 async def _all_sessions(url: str, worlds: list[tuple[str, Scenario]],
