@@ -340,6 +340,7 @@ async def _session(browser, index: int, group: str, scenario: Scenario, url: str
         if EXACT_SHOWN not in await page.inner_text("body"):
             out["problems"].append("the exact charts were not shown first")
         waited = True
+        barrier.arrive()
         await asyncio.wait_for(barrier.wait(), BARRIER_TIMEOUT_S)
         mark("click")
         clicked = time.perf_counter()
@@ -369,12 +370,29 @@ async def _session(browser, index: int, group: str, scenario: Scenario, url: str
     except Exception as err:  # noqa: BLE001 - recorded, reported, and the run fails
         out["problems"].append(f"{type(err).__name__}: {str(err).splitlines()[0][:200]}")
         if not waited:  # let the others go on
-            try:
-                await asyncio.wait_for(barrier.wait(), 1)
-            except Exception:  # noqa: BLE001
-                pass
+            barrier.arrive()
     finally:
         await context.close()
+
+
+class _StartLine:
+    """Every session presses Fit at once: each arrives once, a failed one without
+    waiting. (An ``asyncio.Barrier`` whose failed waiter gave up after a timeout broke
+    every session of a run with "IndexError: list index out of range".)"""
+
+    def __init__(self, parties: int):
+        import asyncio
+
+        self._left = parties
+        self._all_here = asyncio.Event()
+
+    def arrive(self) -> None:
+        self._left -= 1
+        if self._left <= 0:
+            self._all_here.set()
+
+    async def wait(self) -> None:
+        await self._all_here.wait()
 
 
 def _fit_state(text: str) -> str:
@@ -393,7 +411,7 @@ async def _all_sessions(url: str, worlds: list[tuple[str, Scenario]],
     async with async_playwright() as pw:
         browser = await launch(pw)  # tests.browser.launch works with either API
         try:
-            barrier = asyncio.Barrier(len(worlds))
+            barrier = _StartLine(len(worlds))
             await asyncio.wait_for(
                 asyncio.gather(*(
                     _session(browser, i, group, sc, url, barrier, results[i], mark)
