@@ -261,6 +261,21 @@ def test_real_nuts_fit_replaces_the_exact_charts_and_is_shared():
     assert "Charts show the **exact posterior**" in texts(other.info)
 
 
+def test_a_session_keeps_its_fit_after_the_shared_registry_forgets_it(monkeypatch):
+    # With a class fitting at once, the registry's last 16 results pushed out the fits
+    # of slow pages before they came back for them: they showed the Fit button again.
+    from hierdash.ui.shared import SAMPLING_FITS
+
+    link = Scenario(method="nuts", draws=200, tune=200, chains=2, seed=12).to_query()
+    at = ok(press_fit(ok(new_app(**link))))
+    assert "Charts show **NUTS (nutpie)**" in texts(at.success)
+    monkeypatch.setattr(SAMPLING_FITS, "finished", lambda scenario: None)
+    ok(at.run())
+    assert "Charts show **NUTS (nutpie)**" in texts(at.success)
+    other = ok(new_app(**link))  # another reader only had the registry
+    assert "Charts show the **exact posterior**" in texts(other.info)
+
+
 def test_a_quick_fit_is_shown_by_the_clicks_own_run(monkeypatch):
     from hierdash.ui import fitting
 

@@ -26,12 +26,13 @@ from hierdash.ui.fitting import (
     fit_in_progress,
     fit_outcome_notice,
     interruption_notice,
+    sampled_result,
     settle_fit,
 )
 from hierdash.ui.labels import method_label
 from hierdash.ui.pages import PageSpec
 from hierdash.ui.results import downloads, result_sections, share_link, world_line
-from hierdash.ui.shared import SAMPLING_FITS, exact_fit
+from hierdash.ui.shared import exact_fit
 from hierdash.ui.state import init_session, link_problems, sync_url
 from hierdash.ui.words import words
 
@@ -77,7 +78,7 @@ def fit_and_charts(scenario: Scenario, exact: FitResult) -> None:
     fit_bar(scenario)
     fit_outcome_notice()
     # While this session's fit runs, its charts wait for the progress fragment's rerun.
-    sampled = (SAMPLING_FITS.finished(scenario)
+    sampled = (sampled_result(scenario)
                if scenario.method != "exact" and not fit_in_progress() else None)
     shown = sampled or exact
     result_sections(shown, scenario)
