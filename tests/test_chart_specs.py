@@ -137,6 +137,41 @@ def test_specs_handed_out_are_fresh_and_a_shared_cache_serves_threads():
     assert not problems
 
 
+_CALLS: list[int] = []
+
+
+def counted_child_chart(weights, **options):
+    """``charts.child_chart``, counting its calls (a slow builder: it yields the GIL)."""
+    _CALLS.append(1)
+    return charts.child_chart(weights, **options)
+
+
+def test_threads_asking_for_one_new_layout_at_once_build_it_once():
+    # A class opening one world at once: thirty page runs want the same new layout.
+    specs = ChartSpecs()
+    result = fit(Scenario(seed=4, method="exact"))
+    full = canonical(vega_spec(charts.child_chart(result.weights)))
+    _CALLS.clear()
+    start = threading.Barrier(8)
+    got, problems = [], []
+
+    def draw():
+        try:
+            start.wait(timeout=30)
+            got.append(canonical(specs.spec(counted_child_chart, result.weights)))
+        except Exception as err:  # noqa: BLE001 - reported below  # pragma: no cover
+            problems.append(err)
+
+    threads = [threading.Thread(target=draw) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not problems
+    assert got == [full] * 8
+    assert len(_CALLS) == 2  # one build on rising markers, one on falling (the check)
+
+
 def test_vega_spec_leaves_out_only_altairs_default_theme():
     chart = alt.Chart(pd.DataFrame({"x": [1.5]})).mark_point().encode(x="x:Q")
     spec = vega_spec(chart, validate=True)

@@ -222,6 +222,7 @@ class ChartSpecs:
         self._size = size
         self._templates: OrderedDict[tuple, _Template] = OrderedDict()
         self._checked: dict[tuple, bool] = {}  # (builder, options) -> only carries values
+        self._building: dict[tuple, threading.Event] = {}  # layouts being built now
         self._lock = threading.Lock()
 
     def spec(self, builder: Callable[..., alt.TopLevelMixin], *frames: pd.DataFrame,
@@ -235,23 +236,43 @@ class ChartSpecs:
         except TypeError:  # cells that cannot be hashed (lists, say): no layout to share
             return vega_spec(builder(*frames, **options))
         cells = _cells(tables, columns)
-        with self._lock:
-            template = self._templates.get(key)
-            if template is not None:
-                self._templates.move_to_end(key)
-            carries = self._checked.get(family)
-        if template is None and carries is not False:
-            template = self._build(builder, frames, columns, cells, options,
-                                   check=carries is None)
+        template = self._template(key, family, lambda check: self._build(
+            builder, frames, columns, cells, options, check=check))
+        if template is None:
+            return vega_spec(builder(*frames, **options))
+        return template.fill(cells)
+
+    def _template(self, key: tuple, family: tuple, build) -> _Template | None:
+        """The layout's template, built by one thread at a time: a class opening one new
+        world at once would otherwise build its every chart thirty times over (about a
+        second of CPU a page), and the first fits' charts as many times again."""
+        while True:
+            with self._lock:
+                template = self._templates.get(key)
+                if template is not None:
+                    self._templates.move_to_end(key)
+                    return template
+                carries = self._checked.get(family)
+                if carries is False:
+                    return None
+                other = self._building.get(key)
+                if other is None:
+                    mine = self._building[key] = threading.Event()
+                    break
+            other.wait(timeout=60.0)  # then look again: built, found wanting, or gone
+        try:
+            template = build(carries is None)
             with self._lock:
                 self._checked[family] = template is not None
                 if template is not None:
                     self._templates[key] = template
                     while len(self._templates) > self._size:
                         self._templates.popitem(last=False)
-        if template is None:
-            return vega_spec(builder(*frames, **options))
-        return template.fill(cells)
+            return template
+        finally:
+            with self._lock:
+                del self._building[key]
+            mine.set()
 
     def templated(self, builder: Callable[..., alt.TopLevelMixin], **options: Any) -> bool | None:
         """Whether the builder was found to only carry values (None: not seen yet)."""
