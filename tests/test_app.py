@@ -276,11 +276,20 @@ def test_a_session_keeps_its_fit_after_the_shared_registry_forgets_it(monkeypatc
     assert "Charts show the **exact posterior**" in texts(other.info)
 
 
-def test_a_quick_fit_is_shown_by_the_clicks_own_run(monkeypatch):
+@pytest.fixture
+def models_compiled():
+    """The shared models compiled, as the server's warm-up does (a page never waits in
+    its run for a compile)."""
+    from hierdash.inference import warm_up
+
+    warm_up()
+
+
+def test_a_quick_fit_is_shown_by_the_clicks_own_run(monkeypatch, models_compiled):
     from hierdash.ui import fitting
 
     # The wait is generous here so a loaded machine cannot fail the test; the page's
-    # own wait is shorter. The default shape's model is compiled by the test above.
+    # own wait is shorter.
     monkeypatch.setattr(fitting, "_ANSWER_AT_ONCE_S", 120.0)
     link = Scenario(method="nuts", draws=200, tune=200, chains=2, seed=12).to_query()
     at = ok(new_app(**link))
@@ -289,6 +298,59 @@ def test_a_quick_fit_is_shown_by_the_clicks_own_run(monkeypatch):
     assert "Charts show **NUTS (nutpie)**" in texts(at.success)
     assert "Fitting with" not in texts(at.markdown)
     assert len(at.get("vega_lite_chart")) == N_CHARTS
+
+
+def test_a_fit_of_a_few_seconds_is_shown_by_the_clicks_run_after_its_progress(
+        monkeypatch, models_compiled):
+    # Past the first moments (none here) the click's run redraws the progress in place
+    # and goes on waiting for a fit that will end soon: a class's queued fits cost one
+    # page run each, not a run, progress redraws and a whole-page run. At the end: the
+    # fit's charts, no progress and no Stop.
+    from hierdash.ui import fitting
+
+    monkeypatch.setattr(fitting, "_ANSWER_AT_ONCE_S", 0.0)
+    monkeypatch.setattr(fitting, "_ANSWER_IN_RUN_S", 120.0)
+    link = Scenario(method="nuts", draws=200, tune=200, chains=2, seed=13).to_query()
+    at = ok(new_app(**link))
+    ok(at.button(key="fit").click().run())
+    assert not fit_running(at)
+    assert "Charts show **NUTS (nutpie)**" in texts(at.success)
+    assert "Fitting with" not in texts(at.markdown)
+    assert not [b for b in at.button if b.key == "stop_fit"]
+    assert len(at.get("vega_lite_chart")) == N_CHARTS
+
+
+class _JobAt:
+    """A job that says it is at ``stage``, ``fraction`` done, ``stage_s`` into it."""
+
+    def __init__(self, stage, fraction=None, stage_s=0.0, *, done=False):
+        from hierdash.ui.fit_registry import FitProgress
+
+        self._done = done
+        self._now = FitProgress(stage, fraction, "", stage_s=stage_s, elapsed_s=stage_s)
+
+    def done(self):
+        return self._done
+
+    def progress(self):
+        return self._now
+
+
+@pytest.mark.parametrize(("job", "in_s", "waited"), [
+    (_JobAt("simulate"), 5.0, True),             # queued behind other fits
+    (_JobAt("summarise", 1.0, 0.1), 5.0, True),
+    (_JobAt("compile", None, 0.1), 5.0, False),  # the fragment polls a compile
+    (_JobAt("sample", 0.5, 1.0), 5.0, True),     # one more second at its pace
+    (_JobAt("sample", 0.5, 1.0), 0.5, False),
+    (_JobAt("sample", 0.1, 2.0), 5.0, False),    # 18 s more
+    (_JobAt("sample", 0.0, 0.2), 5.0, True),     # just started: too early to tell
+    (_JobAt("sample", 0.0, 1.0), 5.0, False),    # a second in, nothing done
+    (_JobAt("sample", 0.5, 1.0, done=True), 5.0, False),
+])
+def test_the_clicks_run_waits_only_for_a_fit_that_ends_soon(job, in_s, waited):
+    from hierdash.ui.fitting import _ends_by
+
+    assert _ends_by(job, time.monotonic() + in_s) is waited
 
 
 def test_real_advi_fit_shows_its_elbo():

@@ -1,15 +1,27 @@
 """Running a sampling fit from a page: the Fit and Stop buttons and the live progress.
 
 The fit never runs in the page's script. *Fit* asks the shared registry
-(:data:`hierdash.ui.shared.SAMPLING_FITS`) for a job and keeps it in the session; a
-fragment (:func:`_progress`) reruns on its own every half second while the fit samples,
-every two while it waits for its model (Streamlit's ``st.fragment(run_every=...)``),
-draws the job's progress, and, once the job has ended, reruns the whole page, which
-then finds the result in the registry. A fit that ends within moments of the click
-(most do: the default world's takes about 0.2 s) is shown by the click's own page run,
-without any progress. *Stop* is an ordinary button: its click leaves
-the job (the last watcher to leave stops the sampler) and reruns the page. No click
-ever has to interrupt a running script.
+(:data:`hierdash.ui.shared.SAMPLING_FITS`) for a job and keeps it in the session. Then:
+
+- A fit that ends within moments of the click (most do: the default world's takes about
+  0.2 s) is shown by the click's own page run, without any progress.
+- A fit that is queued behind other students' fits, or that will end within
+  :data:`_ANSWER_IN_RUN_S` of the click by its progress so far, is still shown by that
+  run, which redraws the progress in place while it waits.
+- A longer fit, or one whose model must compile, hands over to a fragment
+  (:func:`_progress`) that reruns on its own every half second while the fit samples,
+  every two while it waits for its model (Streamlit's ``st.fragment(run_every=...)``),
+  draws the job's progress and *Stop*, and, once the job has ended, reruns the whole
+  page, which then finds the result.
+
+Each Fit thus costs the server one page run unless it is long. (With thirty students
+fitting at once most fits queue for a sampler for seconds; each that missed the first
+moments cost the click's run, progress redraws and a whole-page run: about 0.14 s more
+server CPU.) *Stop* is drawn only once the fragment polls: Streamlit does not interrupt
+a page run for a click inside the same fragment, so a Stop drawn during the run's own
+wait would only act when the wait ended. A changed setting does interrupt it (a
+whole-page run), and abandons the fit. *Stop* is an ordinary button: its click leaves
+the job (the last watcher to leave stops the sampler) and reruns the page.
 
 Session state used here: ``fit_job`` (the job being watched), ``fit_watcher`` (this
 session's name for the registry), ``fit_outcome`` (a message about a fit that ended
@@ -48,6 +60,10 @@ _WAITING_STAGES = ("simulate", "compile")
 # compile is not waited for.
 _ANSWER_AT_ONCE_S = 1.5
 _ANSWER_POLL_S = 0.05
+# After that the run goes on waiting, its progress redrawn in place every
+# _REDRAW_IN_RUN_S, while the fit is queued or will end by this long after the run began.
+_ANSWER_IN_RUN_S = 10.0
+_REDRAW_IN_RUN_S = 0.25
 STAGES = ("simulate", "compile", "sample", "summarise")
 
 
@@ -142,29 +158,65 @@ def fit_bar(scenario: Scenario) -> None:
         on_click=_start, args=(scenario,),
         help=words("explore", "fit_help" if sampling else "fit_help_exact"))
     note_col.caption(words("explore", "fit_note", budget=SAMPLING_FITS.time_budget_s))
-    _wait_briefly()
+    began = time.monotonic()
+    _wait_for(_job(), until=began + _ANSWER_AT_ONCE_S)
+    if _still_running():
+        _wait_in_run(_job(), until=began + _ANSWER_IN_RUN_S)
     settle_fit(scenario)  # a fit may have ended since the page run began: file it now
-    if _job() is not None:
-        stop_col.button("Stop", key="stop_fit", icon=":material/stop_circle:", on_click=_stop,
-                        width="stretch", help=words("explore", "stop_help"))
-        if _job().progress().stage in _WAITING_STAGES:
-            _progress_while_waiting()
-        else:
-            _progress_while_sampling()
+    if _job() is None:
+        return
+    stop_col.button("Stop", key="stop_fit", icon=":material/stop_circle:", on_click=_stop,
+                    width="stretch", help=words("explore", "stop_help"))
+    if _job().progress().stage in _WAITING_STAGES:
+        _progress_while_waiting()
+    else:
+        _progress_while_sampling()
 
 
-def _wait_briefly() -> None:
-    """Give a running fit up to :data:`_ANSWER_AT_ONCE_S` to end (unless it compiles)."""
+def _still_running() -> bool:
     job = _job()
-    deadline = time.monotonic() + _ANSWER_AT_ONCE_S
+    return job is not None and not job.done() and job.progress().stage != "compile"
+
+
+def _wait_for(job: FitJob | None, *, until: float) -> None:
+    """Wait until ``job`` ends or the clock reaches ``until`` (never while it compiles)."""
     while job is not None and not job.done() and job.progress().stage != "compile":
-        left = deadline - time.monotonic()
+        left = until - time.monotonic()
         if left <= 0:
             return
         try:  # a wait on the fit's future: wakes the moment the fit ends, costs no CPU
             job.future.exception(timeout=min(_ANSWER_POLL_S, left))
         except (TimeoutError, CancelledError):
             pass
+
+
+def _wait_in_run(job: FitJob, *, until: float) -> None:
+    """Wait for ``job`` in this page run while it is worth it, its progress redrawn in
+    place meanwhile (each redraw is also where a changed setting ends the run)."""
+    slot = st.empty()
+    while time.monotonic() < until and _ends_by(job, until):
+        job.touch(_watcher())
+        with slot.container():
+            _draw_progress(job)
+        _wait_for(job, until=min(until, time.monotonic() + _REDRAW_IN_RUN_S))
+    slot.empty()
+
+
+def _ends_by(job: FitJob, until: float) -> bool:
+    """Whether ``job`` is still running and should end by ``until``, by its progress:
+    queued for a sampler (or simulating), summarising, or sampling at a pace that ends
+    in time. A compile is never waited for here."""
+    if job.done():
+        return False
+    now = job.progress()
+    if now.stage in ("simulate", "summarise"):
+        return True
+    if now.stage != "sample":
+        return False
+    if now.fraction is None or now.fraction < 0.02:  # too early to tell its pace
+        return now.stage_s < 0.5
+    left = now.stage_s * (1.0 - now.fraction) / now.fraction
+    return time.monotonic() + left <= until
 
 
 def _progress(*, waiting: bool) -> None:
@@ -176,6 +228,12 @@ def _progress(*, waiting: bool) -> None:
     if job.done() or waiting != (now.stage in _WAITING_STAGES):
         st.rerun()  # the whole page: it files the outcome, or polls at the new pace
     job.touch(_watcher())
+    _draw_progress(job)
+
+
+def _draw_progress(job: FitJob) -> None:
+    """The job's stages, its progress bar and the seconds so far, in a bordered box."""
+    now = job.progress()
     label = method_label(job.scenario.method)
     detail = f"{now.message} ({now.stage_s:.0f} s)" if now.fraction is None else now.message
     with st.container(border=True):
