@@ -14,7 +14,8 @@ Phases, one after another on the same server:
 2. **load**: ``--sessions`` readers at once: one Chromium, one browser context (its own
    Streamlit session) each, driven concurrently with Playwright's async API. Half open
    one shared link (the *shared world*), half a distinct world each (other seeds and
-   sample counts). Every page waits for its exact charts; then all press *Fit* together (a barrier) and wait until the page says
+   sample counts). Every page waits for its exact charts; once all are drawn and the
+   server has gone quiet, all press *Fit* together (a barrier) and wait until the page says
    "Charts show NUTS" and the charts are drawn. Each page is checked to show its own
    world: the "World:" line names its seed and sample counts, the address bar still
    holds the page's link, and no exception box is shown.
@@ -53,6 +54,9 @@ Run time: the browsers share the server's machine, and on a 2-core box the clien
 the bottleneck. A page load costs headless Chromium about 4-6 CPU seconds (Streamlit's
 frontend and seven Vega charts) against 1.1-1.6 s of the server's, so a 200-world soak
 takes about 13-15 min, and 10 pages opened at once take 1.5-2 min to draw.
+``--browsers-nice 10`` runs the browsers after phase 1 at that niceness, so that the
+server gets the CPU first, as when the browsers run on the students' own machines (one
+30-session run: 0.35 s server CPU per fit against 0.25 s at 0: no better, and slower).
     python -m benchmarks.load --sessions 12 --soak 300
 """
 
@@ -378,17 +382,34 @@ async def _session(browser, index: int, group: str, scenario: Scenario, url: str
 class _StartLine:
     """Every session presses Fit at once: each arrives once, a failed one without
     waiting. (An ``asyncio.Barrier`` whose failed waiter gave up after a timeout broke
-    every session of a run with "IndexError: list index out of range".)"""
+    every session of a run with "IndexError: list index out of range".)
 
-    def __init__(self, parties: int):
+    When the last one arrives, ``settle`` (a blocking function, run in a thread) runs
+    before anyone may go: the server finishes the opening pages' work first, so that
+    the CPU counted from the first click is the fits' own.
+    """
+
+    def __init__(self, parties: int, settle=None):
         import asyncio
 
         self._left = parties
+        self._settle = settle
         self._all_here = asyncio.Event()
 
     def arrive(self) -> None:
+        import asyncio
+
         self._left -= 1
-        if self._left <= 0:
+        if self._left == 0:
+            asyncio.get_running_loop().create_task(self._open())
+
+    async def _open(self) -> None:
+        import asyncio
+
+        try:
+            if self._settle is not None:
+                await asyncio.to_thread(self._settle)
+        finally:
             self._all_here.set()
 
     async def wait(self) -> None:
@@ -403,7 +424,7 @@ def _fit_state(text: str) -> str:
 
 
 async def _all_sessions(url: str, worlds: list[tuple[str, Scenario]],
-                        results: list[dict[str, Any]], mark) -> None:
+                        results: list[dict[str, Any]], mark, settle=None) -> None:
     import asyncio
 
     from playwright.async_api import async_playwright
@@ -411,7 +432,7 @@ async def _all_sessions(url: str, worlds: list[tuple[str, Scenario]],
     async with async_playwright() as pw:
         browser = await launch(pw)  # tests.browser.launch works with either API
         try:
-            barrier = _StartLine(len(worlds))
+            barrier = _StartLine(len(worlds), settle)
             await asyncio.wait_for(
                 asyncio.gather(*(
                     _session(browser, i, group, sc, url, barrier, results[i], mark)
@@ -423,8 +444,34 @@ async def _all_sessions(url: str, worlds: list[tuple[str, Scenario]],
             await browser.close()
 
 
+class _FitProfile:
+    """py-spy on the server from the first Fit click to the phase's end (``--profile``)."""
+
+    def __init__(self, pid: int, path: Path | None):
+        self.pid, self.path, self._proc = pid, path, None
+
+    def start(self) -> None:
+        import shutil
+        import subprocess
+
+        spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+        if self.path is None or self._proc is not None or not Path(spy).exists():
+            return
+        self._proc = subprocess.Popen(
+            [spy, "record", "--pid", str(self.pid), "--nonblocking", "--rate", "100",
+             "--format", "raw", "--output", str(self.path)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        import signal
+
+        if self._proc is not None:
+            self._proc.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+            self._proc.wait(timeout=60)
+
+
 def load_phase(url: str, memory: MemorySampler, n_sessions: int, *,
-               seeds_only: bool = False) -> dict[str, Any]:
+               seeds_only: bool = False, profile: Path | None = None) -> dict[str, Any]:
     import asyncio
 
     from playwright.sync_api import sync_playwright
@@ -434,21 +481,30 @@ def load_phase(url: str, memory: MemorySampler, n_sessions: int, *,
     start = memory.clock()
     cpu0 = cpu_seconds(memory.pid)
     marks: dict[str, float] = {}
+    profiler = _FitProfile(memory.pid, profile)
 
     def mark(event: str) -> None:
         # The server's CPU when every page is open, before any Fit ("click"), and when
         # the last session to see its fit drew its charts ("drawn").
         if event == "click":
+            if "cpu" not in marks:
+                profiler.start()
             marks.setdefault("cpu", cpu_seconds(memory.pid))
         else:
             marks["drawn_cpu"] = cpu_seconds(memory.pid)
 
+    def settle() -> None:
+        # Every page is drawn: the server's last work for them (messages still being
+        # sent, their last runs) is the opening's, not the fits'.
+        marks["settled_s"] = wait_until_quiet(memory.pid, timeout=120.0)
+
     t0 = time.perf_counter()
     try:
-        asyncio.run(_all_sessions(url, worlds, results, mark))
+        asyncio.run(_all_sessions(url, worlds, results, mark, settle))
     except Exception as err:  # noqa: BLE001 - e.g. the phase's overall timeout
         for r in results:
             r.setdefault("problems", []).append(f"phase: {type(err).__name__}: {err}")
+    profiler.stop()
     for i, (group, _sc) in enumerate(worlds):  # sessions that never started
         results[i].setdefault("session", i)
         results[i].setdefault("group", group)
@@ -505,6 +561,9 @@ def load_phase(url: str, memory: MemorySampler, n_sessions: int, *,
         # Split at the moment every page was open: opening the pages, then the fits
         # (each fit, its progress, the page's rerun with the fitted charts).
         "server_cpu_opening_s": round(marks.get("cpu", float("nan")) - cpu0, 1),
+        # How long the server took to go quiet once every page was drawn (the clicks
+        # wait for it; the CPU meanwhile counts as opening).
+        "server_settled_before_clicks_s": round(marks.get("settled_s", float("nan")), 1),
         "server_cpu_per_fit_s": round((server_cpu - (marks.get("cpu", float("nan")) - cpu0))
                                       / max(sum("clicked_at_s" in r for r in results), 1), 3),
         # The same, but only until the last fit's charts were drawn: a session that never
@@ -657,6 +716,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold", action="store_true",
                         help="serve with empty disk caches (a fresh PyTensor compiledir and "
                              "numba cache): the first fit waits for a cold compile")
+    parser.add_argument("--browsers-nice", type=int, default=0, metavar="N",
+                        help="run the browsers at this niceness (default 0: as before); in a "
+                             "class they run on the students' own machines")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="write py-spy's stacks of the server over the fits (raw "
+                             "collapsed format) to this file")
     args = parser.parse_args(argv)
     if args.quick:
         args.sessions, args.soak = 4, 20
@@ -686,8 +751,13 @@ def main(argv: list[str] | None = None) -> int:
         # The start-up warm-up compiles the second (latent) model after the first NUTS
         # result: let it finish, so that the load phase's CPU is the sessions' own.
         default["server_settled_s"] = round(wait_until_quiet(proc.pid), 1)
+        # From here on every process this one starts (Playwright's driver and the
+        # browsers) inherits the niceness; the server, started before, keeps its own.
+        if args.browsers_nice:
+            os.nice(args.browsers_nice)
         print(f"phase 2: {args.sessions} concurrent sessions", flush=True)
-        load = load_phase(url, memory, args.sessions, seeds_only=args.seeds_only)
+        load = load_phase(url, memory, args.sessions, seeds_only=args.seeds_only,
+                          profile=args.profile)
         print(f"phase 3: soak of {args.soak} worlds", flush=True)
         soak = soak_phase(url, memory, args.soak)
         peak = memory.peak()
@@ -709,6 +779,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "chromium": chromium_path(),
         "sessions": args.sessions,
+        "browsers_nice": args.browsers_nice,
         "soak_worlds": args.soak,
         "default_world": default,
         "load": load,
