@@ -1,12 +1,12 @@
 """Sampling fits shared by every session: finished results and running jobs, by scenario.
 
-The page never waits for a sampler. Pressing *Fit* asks the process-wide
+No sampler runs in a page's script. Pressing *Fit* asks the process-wide
 :class:`FitRegistry` for the scenario's :class:`FitJob`: a job already running for the
 same scenario is joined (thirty students on one link cost one fit), else a new one
-starts in a worker thread. Each session *watches* its job, polling it from a Streamlit
-fragment that redraws the progress every fraction of a second (see
-:mod:`hierdash.ui.fitting`); a finished fit is kept, immutable, for anyone who asks for
-the same scenario.
+starts in a worker thread. Each session *watches* its job: the click's page run waits
+on it for a fit that ends soon, else a Streamlit fragment polls it and redraws the
+progress every fraction of a second (see :mod:`hierdash.ui.fitting`); a finished fit is
+kept, immutable, for anyone who asks for the same scenario.
 
 A job stops when nobody wants it any more: every watcher pressed *Stop*, changed a
 setting, or closed the page (a watcher that has not polled for ``heartbeat_s`` seconds
