@@ -160,7 +160,7 @@ def fit_bar(scenario: Scenario) -> None:
     note_col.caption(words("explore", "fit_note", budget=SAMPLING_FITS.time_budget_s))
     began = time.monotonic()
     _wait_for(_job(), until=began + _ANSWER_AT_ONCE_S)
-    if _still_running():
+    if _job() is not None:
         _wait_in_run(_job(), until=began + _ANSWER_IN_RUN_S)
     settle_fit(scenario)  # a fit may have ended since the page run began: file it now
     if _job() is None:
@@ -171,11 +171,6 @@ def fit_bar(scenario: Scenario) -> None:
         _progress_while_waiting()
     else:
         _progress_while_sampling()
-
-
-def _still_running() -> bool:
-    job = _job()
-    return job is not None and not job.done() and job.progress().stage != "compile"
 
 
 def _wait_for(job: FitJob | None, *, until: float) -> None:
@@ -193,6 +188,8 @@ def _wait_for(job: FitJob | None, *, until: float) -> None:
 def _wait_in_run(job: FitJob, *, until: float) -> None:
     """Wait for ``job`` in this page run while it is worth it, its progress redrawn in
     place meanwhile (each redraw is also where a changed setting ends the run)."""
+    if not _ends_by(job, until):
+        return
     slot = st.empty()
     while time.monotonic() < until and _ends_by(job, until):
         job.touch(_watcher())
