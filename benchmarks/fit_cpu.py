@@ -48,7 +48,7 @@ def measure(n_seeds: int) -> dict:
 
     from benchmarks.load import cpu_seconds, open_world, press_fit_and_wait, wait_until_quiet
     from hierdash.scenario import Scenario
-    from tests.browser import launch, served_app
+    from testkit.browser import launch, served_app
 
     rows = []
     with served_app() as (url, server), sync_playwright() as pw:

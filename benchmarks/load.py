@@ -1,7 +1,7 @@
 """Load test: the served app under concurrent browser sessions, then a soak of many worlds.
 
 ``python -m benchmarks.load`` runs ``streamlit run app.py`` on 127.0.0.1 (one server,
-:func:`tests.browser.served_app`) and drives it with headless Debian Chromium through
+:func:`testkit.browser.served_app`) and drives it with headless Debian Chromium through
 Playwright for Python (never a browser download). Nothing but localhost is contacted;
 every wait has a timeout and the server is stopped at the end.
 
@@ -78,7 +78,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from hierdash.scenario import Scenario
-from tests.browser import (
+from testkit.browser import (
     chromium_path,
     drawn_charts,
     launch,
@@ -307,7 +307,7 @@ def session_worlds(n: int, *, seeds_only: bool = False) -> list[tuple[str, Scena
 
 # The concurrent phase uses Playwright's async API: one Chromium, one browser context
 # (a separate session, cookies and all) per reader, all driven at once. These waits
-# are the async twins of tests.browser's wait_for_app_idle / wait_for_charts /
+# are the async twins of testkit.browser's wait_for_app_idle / wait_for_charts /
 # drawn_charts (same conditions).
 _IDLE_JS = "() => !document.querySelector(\"[data-testid='stStatusWidget']\")"
 _DRAWN_JS = """(count) => Array.from(document.querySelectorAll('.vega-embed')).filter(el => {
@@ -430,7 +430,7 @@ async def _all_sessions(url: str, worlds: list[tuple[str, Scenario]],
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
-        browser = await launch(pw)  # tests.browser.launch works with either API
+        browser = await launch(pw)  # testkit.browser.launch works with either API
         try:
             barrier = _StartLine(len(worlds), settle)
             await asyncio.wait_for(

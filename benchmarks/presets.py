@@ -23,10 +23,10 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def run(seeds: list[int], method: str) -> list[dict]:
-    from hierdash.compiled import NUTPIE_CACHE
     from hierdash.inference import fit, warm_up
-    from hierdash.presets import PRESETS, apply_preset
+    from hierdash.inference.models.compiled import NUTPIE_CACHE
     from hierdash.scenario import Scenario
+    from hierdash.scenario.presets import PRESETS, apply_preset
 
     warm_up()
     rows = []

@@ -126,8 +126,8 @@ def child_min_ess(result) -> float:
 
 def measure(world: str, method: str) -> dict[str, Any]:
     """Fit ``world`` with ``method`` once and return the measurements."""
-    from hierdash.compiled import NUTPIE_CACHE
     from hierdash.inference import fit
+    from hierdash.inference.models.compiled import NUTPIE_CACHE
 
     scenario = scenario_for(world, method)
     gc.collect()

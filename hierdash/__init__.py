@@ -13,8 +13,8 @@ For a notebook::
     r = hd.fit(s, world=w)           # ... and fit exactly that one
 
 The layers, each importing only those before it: :mod:`~hierdash.scenario` (every
-setting, validated) -> :mod:`~hierdash.data` (simulate, pad) -> :mod:`~hierdash.exact`
-and :mod:`~hierdash.pooling` (closed forms) -> the model and samplers ->
+setting, validated) -> :mod:`~hierdash.world` (simulate, pad) -> :mod:`~hierdash.exact`
+and :mod:`~hierdash.exact.pooling` (closed forms) -> the model and samplers ->
 :mod:`~hierdash.inference` (:func:`fit`) -> :mod:`~hierdash.summaries` (tables) ->
 :mod:`~hierdash.charts` (Altair) -> :mod:`hierdash.ui` and ``app.py`` (Streamlit). See
 ``docs/architecture.md``.
@@ -36,21 +36,21 @@ _EXPORTS: dict[str, str] = {
     "Scenario": "hierdash.scenario",
     "ScenarioError": "hierdash.scenario",
     # Data
-    "World": "hierdash.data",
-    "simulate": "hierdash.data",
-    "pad": "hierdash.data",
-    "sufficient_stats": "hierdash.data",
+    "World": "hierdash.world",
+    "simulate": "hierdash.world",
+    "pad": "hierdash.world",
+    "sufficient_stats": "hierdash.world",
     # Closed forms: the exact posterior and the two pooling extremes
     "ExactPosterior": "hierdash.exact",
     "exact_posterior": "hierdash.exact",
-    "NoPooling": "hierdash.pooling",
-    "no_pooling": "hierdash.pooling",
-    "complete_pooling": "hierdash.pooling",
-    "pooling_errors": "hierdash.pooling",
+    "NoPooling": "hierdash.exact",
+    "no_pooling": "hierdash.exact",
+    "complete_pooling": "hierdash.exact",
+    "pooling_errors": "hierdash.exact",
     # Ready-made worlds
-    "Preset": "hierdash.presets",
-    "PRESETS": "hierdash.presets",
-    "apply_preset": "hierdash.presets",
+    "Preset": "hierdash.scenario",
+    "PRESETS": "hierdash.scenario",
+    "apply_preset": "hierdash.scenario",
     # Fitting
     "fit": "hierdash.inference",
     "FitResult": "hierdash.inference",
@@ -133,11 +133,11 @@ if TYPE_CHECKING:  # for editors and type checkers: the same names, imported eag
         scales_chart,
         shrinkage_chart,
     )
-    from hierdash.data import World, pad, simulate, sufficient_stats
     from hierdash.exact import ExactPosterior, exact_posterior
+    from hierdash.exact.pooling import NoPooling, complete_pooling, no_pooling, pooling_errors
     from hierdash.inference import Diagnostics, FitResult, FitStopped, fit
-    from hierdash.pooling import NoPooling, complete_pooling, no_pooling, pooling_errors
-    from hierdash.presets import PRESETS, Preset, apply_preset
     from hierdash.scenario import Scenario, ScenarioError
+    from hierdash.scenario.presets import PRESETS, Preset, apply_preset
     from hierdash.settings import CI_PROB
     from hierdash.summaries import comparable_errors, padding_segments, task_pull
+    from hierdash.world import World, pad, simulate, sufficient_stats

@@ -1,8 +1,8 @@
-"""``python -m hierdash``: see :mod:`hierdash.cli`."""
+"""``python -m hierdash``: see :mod:`hierdash.cli.fit_world`."""
 
 import sys
 
-from hierdash.cli import main
+from hierdash.cli.fit_world import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hierdash.data import SufficientStats
+from hierdash.world import SufficientStats
 
 
 def _direct_stats(Xs, ys) -> SufficientStats:
@@ -21,5 +21,5 @@ def _direct_stats(Xs, ys) -> SufficientStats:
 @pytest.fixture(scope="session")
 def stats_of():
     """``stats_of(Xs, ys)``: sufficient statistics of ragged per-task rows, computed
-    directly (an independent check of :func:`hierdash.data.sufficient_stats`)."""
+    directly (an independent check of :func:`hierdash.world.sufficient_stats`)."""
     return _direct_stats

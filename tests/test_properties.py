@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from hierdash.cli import FLAGS, build_parser, main, scenario_from_args
+from hierdash.cli.fit_world import FLAGS, build_parser, main, scenario_from_args
 from hierdash.scenario import (
     BOUNDS,
     CHOICES,
@@ -26,7 +26,7 @@ from hierdash.scenario import (
     Scenario,
     ScenarioError,
 )
-from hierdash.scenario_text import parse_field, parse_samples, scenario_from_mapping
+from hierdash.scenario.text import parse_field, parse_samples, scenario_from_mapping
 
 FAST = settings(max_examples=100, deadline=None)
 KEYS = (*FIELD_NAMES, "tasks")

@@ -2,7 +2,7 @@
 
 Draw many worlds from the model's prior (:mod:`hierdash.calibration.families`), fit
 each, check where its truth falls among the posterior draws
-(:mod:`hierdash.calibration.checks`) and summarise coverage and rank uniformity over
+(:mod:`hierdash.calibration.world_check`) and summarise coverage and rank uniformity over
 the worlds (:mod:`hierdash.calibration.summary`). :func:`run_calibration` does it all,
 serially; :func:`check_scenario` is the per-world step, a plain top-level function so a
 parallel engine can map it over :func:`world_scenarios`.
@@ -20,14 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hierdash.calibration.checks import (
-    INTERVALS,
-    LEVELS,
-    WorldCheck,
-    check_draws,
-    check_world,
-    checks_frame,
-)
 from hierdash.calibration.families import (
     FAMILIES,
     WorldFamily,
@@ -36,6 +28,14 @@ from hierdash.calibration.families import (
     world_scenarios,
 )
 from hierdash.calibration.summary import CalibrationSummary, summarise_checks
+from hierdash.calibration.world_check import (
+    INTERVALS,
+    LEVELS,
+    WorldCheck,
+    check_draws,
+    check_world,
+    checks_frame,
+)
 from hierdash.scenario import Method, Padding, Parameterization, Scenario
 
 __all__ = [

@@ -6,7 +6,7 @@ are too. Before the worlds are sent, every worker compiles the shared nutpie mod
 once (:func:`warm_worker`, one task pinned to each worker), so no world pays a
 compile and each worker's first world takes as long as its last.
 
-Only the command (:mod:`hierdash.calibrate_cli`) uses this module. The Streamlit server
+Only the command (:mod:`hierdash.cli.calibrate`) uses this module. The Streamlit server
 never forks: the lab page runs its worlds serially in a worker thread.
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hierdash.calibration import check_scenario, world_scenarios
-from hierdash.calibration.checks import WorldCheck
 from hierdash.calibration.lab import LabSettings
+from hierdash.calibration.world_check import WorldCheck
 
 __all__ = ["DaskRun", "warm_worker", "check_one", "run_on_dask", "default_workers"]
 

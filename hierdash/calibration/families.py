@@ -208,7 +208,7 @@ def draw_world(family: WorldFamily, rng: np.random.Generator) -> Scenario:
     """One world of ``family``: its shape and its truth drawn from the family's priors.
 
     The parent's distribution is the prior's (``parent_mean``, ``parent_scale``), so
-    :func:`hierdash.data.simulate` draws the true parent from the prior; the child
+    :func:`hierdash.world.simulate` draws the true parent from the prior; the child
     spread and the noise are drawn ``HalfNormal`` from their priors and raised to
     ``family.floor``. The seed (of the data and of the sampler) comes from ``rng``.
 

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hierdash.calibration.checks import INTERVALS, WorldCheck, checks_frame, interval_column
 from hierdash.calibration.summary import CalibrationSummary, summarise_checks
+from hierdash.calibration.world_check import INTERVALS, WorldCheck, checks_frame, interval_column
 
 __all__ = ["SavedRun", "write_run", "read_run", "ready_names", "load_ready", "ReadySet",
            "READY_SETS", "available_ready_sets"]

@@ -1,8 +1,8 @@
 """The calibration lab's logic: its settings, its cost, and the tables its charts draw.
 
 A lab run is one :class:`LabSettings` (a family of worlds and how each is fitted); its
-result is a sequence of :class:`~hierdash.calibration.checks.WorldCheck`. The page
-(:mod:`hierdash.ui.pages.calibration`) and the command (:mod:`hierdash.calibrate_cli`)
+result is a sequence of :class:`~hierdash.calibration.world_check.WorldCheck`. The page
+(:mod:`hierdash.ui.pages.calibration`) and the command (:mod:`hierdash.cli.calibrate`)
 share everything here; nothing imports Streamlit.
 
 Tables, each with a ``run`` column so several runs can be drawn side by side:
@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 
 from hierdash.calibration import CalibrationRun, run_calibration
-from hierdash.calibration.checks import INTERVALS, LEVELS, WorldCheck
 from hierdash.calibration.families import WorldFamily
 from hierdash.calibration.summary import RHAT_LIMIT
+from hierdash.calibration.world_check import INTERVALS, LEVELS, WorldCheck
 from hierdash.scenario import (
     METHODS,
     PADDINGS,
@@ -286,7 +286,7 @@ class LabRunner:
     should_stop, time_budget)``) so the UI's registry of background jobs can run it
     in a worker thread. While a run goes, :meth:`partial` hands out the worlds done so
     far (an immutable tuple); a stopped run raises
-    :class:`~hierdash.results.FitStopped` and leaves its worlds in :meth:`partial`.
+    :class:`~hierdash.inference.results.FitStopped` and leaves its worlds in :meth:`partial`.
     """
 
     def __init__(self) -> None:
@@ -302,7 +302,7 @@ class LabRunner:
 
     def __call__(self, settings: LabSettings, *, progress=None, should_stop=None,
                  time_budget: float | None = None) -> CalibrationRun:
-        from hierdash.results import FitStopped
+        from hierdash.inference.results import FitStopped
 
         with self._lock:
             self._partial[settings] = ()

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from hierdash.calibration.checks import INTERVALS, LEVELS, WorldCheck
+from hierdash.calibration.world_check import INTERVALS, LEVELS, WorldCheck
 
 __all__ = ["CalibrationSummary", "summarise_checks", "coverage_table", "uniformity_table",
            "RHAT_LIMIT"]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from hierdash.calibration.checks import INTERVALS, LEVELS
+from hierdash.calibration.world_check import INTERVALS, LEVELS
 
 __all__ = ["coverage_chart", "pit_ecdf_chart", "seconds_chart", "RUN_COLORS"]
 

@@ -10,9 +10,9 @@ each other, against the groups' sizes, and against the data themselves.
 - :func:`loo_chart`: the three poolings' leave-one-out predictive accuracy, each as a
   difference from the best with its standard error.
 
-Each builder draws the table it is given (:func:`hierdash.own_data.group_weights`,
-:func:`hierdash.predictive.posterior_predictive_check`,
-:func:`hierdash.predictive.compare_pooling`) and computes nothing else. Group names are
+Each builder draws the table it is given (:func:`hierdash.own_data.fit_table.group_weights`,
+:func:`hierdash.own_data.posterior_predictive_check`,
+:func:`hierdash.own_data.compare_pooling`) and computes nothing else. Group names are
 data values, drawn as text by Vega (never as markup).
 """
 
@@ -79,7 +79,7 @@ def estimates_by_size_chart(weights: pd.DataFrame, *, feature: str) -> alt.Layer
     Parameters
     ----------
     weights
-        :func:`hierdash.own_data.group_weights`.
+        :func:`hierdash.own_data.fit_table.group_weights`.
     feature
         The weight to draw (``intercept`` or a feature column).
     """
@@ -202,7 +202,7 @@ def ppc_chart(ppc: pd.DataFrame, *, statistic: str = "mean") -> alt.LayerChart:
     Parameters
     ----------
     ppc
-        :func:`hierdash.predictive.posterior_predictive_check`.
+        :func:`hierdash.own_data.posterior_predictive_check`.
     statistic
         ``mean`` or ``sd``.
     """
@@ -247,7 +247,7 @@ def loo_chart(comparison: pd.DataFrame) -> alt.LayerChart:
     Parameters
     ----------
     comparison
-        :func:`hierdash.predictive.compare_pooling` (``method``, ``elpd``, ``se``,
+        :func:`hierdash.own_data.compare_pooling` (``method``, ``elpd``, ``se``,
         ``elpd_diff``, ``se_diff``, ``rank``).
     """
     table = comparison.copy()

@@ -21,11 +21,25 @@ Modules, in the order the computation runs:
   Gaussians given ``(sigma, tau)``;
 - :mod:`~hierdash.exact.grid`: the adaptive grid over ``(log sigma, log tau)``;
 - :mod:`~hierdash.exact.posterior`: :func:`exact_posterior`, the entry point;
-- :mod:`~hierdash.exact.result`: :class:`ExactPosterior`, its draws and intervals.
+- :mod:`~hierdash.exact.result`: :class:`ExactPosterior`, its draws and intervals;
+- :mod:`~hierdash.exact.pooling`: the two extremes, no and complete pooling;
+- :mod:`~hierdash.exact.inputs`: the input checks they share.
+
+Import rule: NumPy and SciPy, :mod:`hierdash.settings` and :mod:`hierdash.world`;
+nothing else of the package.
 """
 
-from hierdash.checks import check_stats
+from hierdash.exact.inputs import check_stats
+from hierdash.exact.pooling import NoPooling, complete_pooling, no_pooling, pooling_errors
 from hierdash.exact.posterior import exact_posterior
 from hierdash.exact.result import ExactPosterior
 
-__all__ = ["ExactPosterior", "exact_posterior", "check_stats"]
+__all__ = [
+    "ExactPosterior",
+    "exact_posterior",
+    "check_stats",
+    "NoPooling",
+    "no_pooling",
+    "complete_pooling",
+    "pooling_errors",
+]

@@ -12,11 +12,11 @@ import math
 
 import numpy as np
 
-from hierdash.checks import bad_value, check_stats, finite_number, positive_number
-from hierdash.data import SufficientStats
 from hierdash.exact.algebra import CHUNK, ReducedModel
 from hierdash.exact.grid import adapt_grid
+from hierdash.exact.inputs import bad_value, check_stats, finite_number, positive_number
 from hierdash.exact.result import ExactPosterior, Mixture
+from hierdash.world import SufficientStats
 
 __all__ = ["exact_posterior"]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from hierdash.checks import bad_value, finite_number
 from hierdash.exact.algebra import CHUNK, ReducedModel
+from hierdash.exact.inputs import bad_value, finite_number
 
 __all__ = ["ExactPosterior", "Mixture"]
 

@@ -12,7 +12,6 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from hierdash.presets import PRESETS
 from hierdash.scenario import (
     BOUNDS,
     MAX_SAMPLES_PER_TASK,
@@ -23,6 +22,7 @@ from hierdash.scenario import (
     Scenario,
     ScenarioError,
 )
+from hierdash.scenario.presets import PRESETS
 from hierdash.ui.labels import method_label, parameterization_label
 from hierdash.ui.state import apply_preset_to_session, new_seed, resize_tasks
 from hierdash.ui.words import words

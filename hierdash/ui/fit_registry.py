@@ -25,7 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from hierdash.results import FitStopped
+from hierdash.inference.results import FitStopped
 from hierdash.scenario import Scenario
 
 __all__ = ["FitProgress", "FitJob", "FitRegistry", "FitFunction"]

@@ -17,9 +17,9 @@ import streamlit as st
 
 from hierdash import charts, summaries
 from hierdash.inference import FitResult
-from hierdash.presets import PRESETS, matching_preset
-from hierdash.report import data_csv, posterior_netcdf, weights_csv
 from hierdash.scenario import Scenario
+from hierdash.scenario.presets import PRESETS, matching_preset
+from hierdash.summaries.report import data_csv, posterior_netcdf, weights_csv
 from hierdash.ui.diagnostics import diagnostics_section
 from hierdash.ui.labels import MCMC_METHODS, method_label
 from hierdash.ui.shared import draw_chart

@@ -13,9 +13,9 @@ import random
 
 import streamlit as st
 
-from hierdash.presets import PRESETS, apply_preset
 from hierdash.scenario import FIELD_NAMES, Scenario, ScenarioError
-from hierdash.scenario_text import scenario_from_mapping
+from hierdash.scenario.presets import PRESETS, apply_preset
+from hierdash.scenario.text import scenario_from_mapping
 
 __all__ = [
     "init_session",

@@ -21,7 +21,6 @@ import uuid
 import pandas as pd
 import streamlit as st
 
-from hierdash.calibration.checks import INTERVALS, checks_frame
 from hierdash.calibration.families import FAMILIES, WorldFamily
 from hierdash.calibration.files import available_ready_sets, load_ready
 from hierdash.calibration.lab import (
@@ -39,9 +38,10 @@ from hierdash.calibration.lab import (
     worlds_frame,
 )
 from hierdash.calibration.summary import summarise_checks
+from hierdash.calibration.world_check import INTERVALS, checks_frame
 from hierdash.charts.calibration import coverage_chart, pit_ecdf_chart, seconds_chart
 from hierdash.classroom.csv_safe import safe_csv
-from hierdash.results import FitStopped
+from hierdash.inference.results import FitStopped
 from hierdash.scenario import METHODS, PADDINGS, PARAMETERIZATIONS
 from hierdash.ui.controls import scenario_sidebar
 from hierdash.ui.fit_registry import FitJob, FitRegistry

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hierdash.results import FitResult
+from hierdash.inference.results import FitResult
 from hierdash.scenario import Scenario
 from hierdash.ui.classroom import (
     class_banner,

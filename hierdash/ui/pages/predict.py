@@ -27,8 +27,8 @@ from hierdash.charts.classroom import own_estimates_chart, reveal_chart
 from hierdash.charts.style import mark_outlier
 from hierdash.classroom import PredictionScore, PullInputs, score_prediction, true_pulls
 from hierdash.inference import FitResult
-from hierdash.presets import PRESETS, apply_preset
 from hierdash.scenario import Scenario, ScenarioError
+from hierdash.scenario.presets import PRESETS, apply_preset
 from hierdash.ui.classroom import (
     class_banner,
     keep_class_in_url,

@@ -32,8 +32,10 @@ import streamlit as st
 
 from hierdash.charts import own_data as own_charts
 from hierdash.classroom.csv_safe import safe_csv
-from hierdash.datasets import RADON, radon_bytes
-from hierdash.grouped import (
+from hierdash.inference import FitStopped
+from hierdash.own_data.datasets import RADON, radon_bytes
+from hierdash.own_data.fit_table import PPC_SEED, data_key, data_scenario, fit_groups
+from hierdash.own_data.grouped import (
     MAX_BYTES,
     PRIOR_FIELDS,
     DataError,
@@ -42,8 +44,6 @@ from hierdash.grouped import (
     prepare_groups,
     read_table,
 )
-from hierdash.inference import FitStopped
-from hierdash.own_data import PPC_SEED, data_key, data_scenario, fit_groups
 from hierdash.scenario import BOUNDS, Scenario
 from hierdash.ui.fit_registry import FitRegistry
 from hierdash.ui.labels import method_label
@@ -249,7 +249,7 @@ def _progress() -> None:
 
 
 def _loo_section(grouped: GroupedData, scenario: Scenario, key: str, example: bool) -> None:
-    from hierdash.predictive import compare_pooling
+    from hierdash.own_data import compare_pooling
 
     st.subheader(_page_words("loo_title"))
     st.markdown(_page_words("loo_look"))
@@ -270,7 +270,7 @@ def _loo_section(grouped: GroupedData, scenario: Scenario, key: str, example: bo
 
 
 def _results(own, grouped: GroupedData, key: str, example: bool) -> None:
-    from hierdash.predictive import draws_from_posterior, posterior_predictive_check
+    from hierdash.own_data import draws_from_posterior, posterior_predictive_check
 
     weights = own.weights
     feature = st.selectbox(_page_words("feature_label"), list(grouped.feature_names), key="yd_feature")

@@ -1,0 +1,11 @@
+"""The PyMC models of a world and the cache of compiled nutpie models.
+
+:mod:`~hierdash.inference.models.latent` (every weight a variable),
+:mod:`~hierdash.inference.models.marginal` (the child weights integrated out; its
+likelihood and gradient in :mod:`~hierdash.inference.models.marginal_kernel`, one numba
+loop) and :mod:`~hierdash.inference.models.compiled` (models compiled once at capacity,
+then only their data swapped).
+
+Import rule: modules here import :mod:`hierdash.scenario`, :mod:`hierdash.world` and
+:mod:`hierdash.exact` only.
+"""

@@ -1,0 +1,197 @@
+"""Compiled nutpie models: which ones exist, a shared cache, and chains' starting points.
+
+Compiling costs seconds (7 s warm, 25-90 s on an empty disk cache); sampling this model
+costs far less. So the shapes are fixed: two compiled models serve every world within
+the bounds, one per kind of model (:data:`MODEL_KEYS`), each padded to the largest
+world. The app compiles both in the background at start-up; every later fit only
+swaps data in with ``with_data`` (a student's own data with more than the simulated
+bound of tasks, fitted with a sampled form, is the one exception: see LARGE_LATENT).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from hierdash.scenario import BOUNDS, DATA_MAX_TASKS, MAX_TASKS
+
+__all__ = ["ModelKey", "MODEL_KEYS", "LARGE_LATENT", "CompiledModelCache", "NUTPIE_CACHE", "start_from"]
+
+ModelKind = Literal["marginal", "latent"]
+
+
+@dataclass(frozen=True)
+class ModelKey:
+    """Everything that fixes a compiled model's structure."""
+
+    kind: ModelKind
+    tasks: int
+    features: int
+
+
+MAX_FEATURES = int(BOUNDS["n_features"].high)
+# The marginal model's cost per gradient follows the world's own size (it computes on
+# slices), so one capacity serves simulated worlds and a student's data alike. The
+# latent model samples every padded weight, so it keeps the simulated bound; a data
+# set with more groups fitted centered or non-centered compiles LARGE_LATENT once.
+MODEL_KEYS: dict[ModelKind, ModelKey] = {
+    "marginal": ModelKey("marginal", DATA_MAX_TASKS, MAX_FEATURES),
+    "latent": ModelKey("latent", MAX_TASKS, MAX_FEATURES),
+}
+LARGE_LATENT = ModelKey("latent", DATA_MAX_TASKS, MAX_FEATURES)
+
+
+def build_pymc_model(key: ModelKey, data: dict[str, Any]):
+    """The PyMC model of ``key`` holding ``data``."""
+    if key.kind == "marginal":
+        from hierdash.inference.models.marginal import build_marginal_model
+
+        return build_marginal_model(data)
+    from hierdash.inference.models.latent import LatentShape, build_latent_model
+
+    return build_latent_model(LatentShape(key.tasks, key.features), data)
+
+
+# What a fit keeps of each kind of model (the rest are implementation details).
+KEPT_VARIABLES: dict[ModelKind, list[str]] = {
+    "marginal": ["noise", "spread"],
+    "latent": ["parent", "child", "noise", "spread"],
+}
+
+
+def _compile_nutpie(key: ModelKey, data: dict[str, Any]):
+    import nutpie
+
+    model = build_pymc_model(key, data)
+    return nutpie.compile_pymc_model(model, var_names=KEPT_VARIABLES[key.kind], freeze_model=False)
+
+
+def start_from(compiled, start: Callable[[np.random.Generator], dict[str, Any]]):
+    """``compiled`` with each chain started at ``start(rng)``.
+
+    nutpie's own starting point comes from the PyMC model's initial-point function,
+    which reads the ``pm.Data`` values the model was *compiled* with, not those of
+    ``with_data``: a model compiled for one world would start every later world's chains
+    where the first world's would have started (measured on the latent model: one chain
+    of a centered data-poor fit stuck, 1001 divergences). ``start(rng)`` returns the
+    unconstrained value of every free variable by its value name (the models pin those
+    names: ``LATENT_VALUE_NAMES``, ``MARGINAL_VALUE_NAMES``). Returns a new object
+    (``initial_point_func`` is a field of nutpie's compiled-model dataclass): the cached
+    compiled model is never mutated.
+    """
+    names, slices, _shapes = compiled.shape_info
+    layout = [(n, sl) for n, sl in zip(names, slices, strict=True) if sl.stop <= compiled.n_dim]
+
+    def initial_point(seed=None) -> np.ndarray:
+        values = start(np.random.default_rng(seed))
+        missing = {n for n, _ in layout} - set(values)
+        if missing:
+            raise KeyError(f"no starting value for {sorted(missing)}")
+        flat = np.empty(compiled.n_dim)
+        for name, sl in layout:
+            flat[sl] = np.ravel(values[name])
+        return flat
+
+    return dataclasses.replace(compiled, initial_point_func=initial_point)
+
+
+class CompiledModelCache:
+    """A bounded, thread-safe cache of compiled nutpie models by :class:`ModelKey`.
+
+    Every world re-uses one compiled model through ``with_data`` (which returns a new
+    object: the cached one is never mutated, so it is safe to share between users).
+    Bounded two ways, so that a long-running server cannot grow without limit: at most
+    ``max_entries`` models (least recently used dropped first), and a model unused for
+    ``max_idle_s`` seconds is dropped at the next lookup.
+    """
+
+    def __init__(
+        self,
+        max_entries: int = 16,
+        *,
+        max_idle_s: float = 2 * 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.max_entries = max_entries
+        self.max_idle_s = max_idle_s
+        self._clock = clock
+        self._entries: OrderedDict[ModelKey, Any] = OrderedDict()
+        self._last_used: dict[ModelKey, float] = {}
+        self._lock = threading.Lock()
+        self._key_locks: dict[ModelKey, threading.Lock] = {}
+        self.compilations = 0
+        self.compile_seconds: list[float] = []
+
+    def __contains__(self, key: ModelKey) -> bool:
+        with self._lock:
+            return key in self._entries
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._last_used.clear()
+
+    def _drop_idle(self, now: float) -> None:
+        # Called with self._lock held.
+        for key in [k for k, used in self._last_used.items() if now - used > self.max_idle_s]:
+            self._entries.pop(key, None)
+            del self._last_used[key]
+
+    def _hit(self, key: ModelKey, now: float):
+        # Called with self._lock held.
+        self._entries.move_to_end(key)
+        self._last_used[key] = now
+        return self._entries[key]
+
+    def get(
+        self,
+        key: ModelKey,
+        data: dict[str, Any],
+        *,
+        on_compile: Callable[[], None] | None = None,
+    ) -> tuple[Any, float]:
+        """Return the compiled model for ``key`` (holding ``data``) and the seconds
+        this call spent on its compile: compiling it, or waiting for another thread's
+        compile of it (the app's start-up warm-up); 0.0 on a cache hit.
+
+        ``on_compile`` is called first in both cases, so the caller can say so.
+        """
+        with self._lock:
+            now = self._clock()
+            self._drop_idle(now)
+            if key in self._entries:
+                return self._hit(key, now).with_data(**data), 0.0
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        if on_compile is not None:
+            on_compile()
+        start = time.perf_counter()
+        # One compile per key, even when several users ask at once.
+        with key_lock:
+            with self._lock:
+                if key in self._entries:
+                    return self._hit(key, self._clock()).with_data(**data), time.perf_counter() - start
+            compiled = _compile_nutpie(key, data)
+            seconds = time.perf_counter() - start
+            with self._lock:
+                self._entries[key] = compiled
+                self._last_used[key] = self._clock()
+                self.compilations += 1
+                self.compile_seconds.append(seconds)
+                while len(self._entries) > self.max_entries:
+                    dropped, _ = self._entries.popitem(last=False)
+                    del self._last_used[dropped]
+        return compiled.with_data(**data), seconds
+
+
+NUTPIE_CACHE = CompiledModelCache()
