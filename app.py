@@ -23,7 +23,7 @@ The explore page, top to bottom:
   link reproduces a world.
 
 The other pages (predict then reveal, the class board, your own data, the calibration
-lab) are listed in :data:`hierdash.ui.pages.PAGES`; the menu at the top switches pages.
+lab) are rows of the page table, :data:`hierdash.ui.navigation.PAGES`.
 
 Fits are shared: results are kept by the whole scenario for every session, so thirty
 students on one link cost one fit, and a fit already made appears without pressing
@@ -32,10 +32,13 @@ students on one link cost one fit, and a fit already made appears without pressi
 
 import streamlit as st
 
-from hierdash.ui.pages import navigation_pages
+from hierdash.ui.navigation import frame, menu
 from hierdash.ui.shared import start_warm_up
 
 st.set_page_config(page_title="hierdash · partial pooling", page_icon=":material/compress:",
                    layout="wide")
-start_warm_up()
-st.navigation(navigation_pages(), position="top").run()
+start_warm_up()  # the default world's model compiles in the background, once per server
+
+page = menu()  # the menu at the top: explore, predict, class board, your data, the lab
+with frame():  # the class banner above every page; after it, the class code in the link
+    page.run()

@@ -12,15 +12,18 @@ For a notebook::
     w = hd.simulate(s)               # or bring a world of your own ...
     r = hd.fit(s, world=w)           # ... and fit exactly that one
 
-The layers, each importing only those before it: :mod:`~hierdash.scenario` (every
-setting, validated) -> :mod:`~hierdash.world` (simulate, pad) -> :mod:`~hierdash.exact`
-and :mod:`~hierdash.exact.pooling` (closed forms) -> the model and samplers ->
-:mod:`~hierdash.inference` (:func:`fit`) -> :mod:`~hierdash.summaries` (tables) ->
-:mod:`~hierdash.charts` (Altair) -> :mod:`hierdash.ui` and ``app.py`` (Streamlit). See
-``docs/architecture.md``.
+The folders are the layers, each importing only those before it:
+:mod:`~hierdash.settings` (shared numbers) -> :mod:`~hierdash.scenario` (every setting,
+validated) -> :mod:`~hierdash.world` (simulate, pad) -> :mod:`~hierdash.exact` (closed
+forms, pooling) -> :mod:`~hierdash.inference` (:func:`fit`: models, samplers) ->
+:mod:`~hierdash.summaries` (tables) -> :mod:`~hierdash.own_data`,
+:mod:`~hierdash.calibration`, :mod:`~hierdash.classroom` -> :mod:`~hierdash.charts`
+(Altair) -> this module (the notebook's names) -> :mod:`~hierdash.cli` and
+:mod:`hierdash.ui` with ``app.py`` (Streamlit). See ``docs/architecture.md``.
 
-Names are loaded on first use, so ``import hierdash`` stays quick and the command line
-does not pay for PyMC before it needs it.
+Import rule: nothing at import time; each name below is loaded from its folder's facade
+on first use, so ``import hierdash`` stays quick and the command line does not pay for
+PyMC before it needs it.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# Public name -> the module that defines it.
+# Public name -> its home: the facade (or module) whose ``__all__`` lists it.
 _EXPORTS: dict[str, str] = {
     # Settings of a world and of its fit
     "Scenario": "hierdash.scenario",
@@ -133,11 +136,16 @@ if TYPE_CHECKING:  # for editors and type checkers: the same names, imported eag
         scales_chart,
         shrinkage_chart,
     )
-    from hierdash.exact import ExactPosterior, exact_posterior
-    from hierdash.exact.pooling import NoPooling, complete_pooling, no_pooling, pooling_errors
+    from hierdash.exact import (
+        ExactPosterior,
+        NoPooling,
+        complete_pooling,
+        exact_posterior,
+        no_pooling,
+        pooling_errors,
+    )
     from hierdash.inference import Diagnostics, FitResult, FitStopped, fit
-    from hierdash.scenario import Scenario, ScenarioError
-    from hierdash.scenario.presets import PRESETS, Preset, apply_preset
+    from hierdash.scenario import PRESETS, Preset, Scenario, ScenarioError, apply_preset
     from hierdash.settings import CI_PROB
     from hierdash.summaries import comparable_errors, padding_segments, task_pull
     from hierdash.world import World, pad, simulate, sufficient_stats

@@ -1,8 +1,8 @@
-"""``python -m hierdash``: see :mod:`hierdash.cli.fit_world`."""
+"""``python -m hierdash``: the command line (:func:`hierdash.cli.main`)."""
 
 import sys
 
-from hierdash.cli.fit_world import main
+from hierdash.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

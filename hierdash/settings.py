@@ -15,6 +15,8 @@ __all__ = [
     "ESS_LIMIT",
     "ELBO_WINDOW_SHARE",
     "MIN_ELBO_ITERATIONS",
+    "ELBO_CHECK_EVERY",
+    "ELBO_STOP_RISE",
     "VariableName",
     "VARIABLE_NAMES",
     "SCALE_NAMES",
@@ -38,6 +40,18 @@ last window against the one ending half-way."""
 
 MIN_ELBO_ITERATIONS: Final = 2000
 """Fewer ADVI iterations than this are too few to judge convergence."""
+
+ELBO_CHECK_EVERY: Final = 500
+"""ADVI checks its stopping rule (and reports progress) every this many iterations."""
+
+ELBO_STOP_RISE: Final = 1.0
+"""ADVI stops before its iteration limit once the ELBO is judged converged and its rise
+over the second half of the run, plus two standard errors, is at most this many nats.
+The convergence check alone cannot tell a flat ELBO from one whose noise hides a
+climb: early in a run the noise is large. On 100 prior-drawn worlds (25 of each
+calibration family), the check alone would have stopped 18 full-rank fits early, 16
+at 2,000 iterations, their ELBO still 2 to 14,000 nats below where 30,000
+iterations ended; with this bound, none."""
 
 VariableName = Literal["parent", "child", "noise", "spread"]
 VARIABLE_NAMES: Final[tuple[VariableName, ...]] = ("parent", "child", "noise", "spread")

@@ -1,11 +1,18 @@
 """Simulation-based calibration: do a method's intervals mean what they say?
 
-Draw many worlds from the model's prior (:mod:`hierdash.calibration.families`), fit
+Draw many worlds from the model's prior (:mod:`~hierdash.calibration.families`), fit
 each, check where its truth falls among the posterior draws
-(:mod:`hierdash.calibration.world_check`) and summarise coverage and rank uniformity over
-the worlds (:mod:`hierdash.calibration.summary`). :func:`run_calibration` does it all,
-serially; :func:`check_scenario` is the per-world step, a plain top-level function so a
-parallel engine can map it over :func:`world_scenarios`.
+(:mod:`~hierdash.calibration.world_check`) and summarise coverage and rank uniformity
+over the worlds (:mod:`~hierdash.calibration.summary`). :func:`run_calibration`
+(:mod:`~hierdash.calibration.run`) does it all, serially; :func:`check_scenario` is the
+per-world step, which :mod:`~hierdash.calibration.distributed` maps over Dask. The
+lab's settings, budget and tables are in :mod:`~hierdash.calibration.lab`, runs on disk
+in :mod:`~hierdash.calibration.files`.
+
+Import rule: NumPy, SciPy, pandas, ArviZ and (in ``distributed.py`` only) Dask; of the
+package only the layers before it (settings, scenario, world, exact, inference,
+summaries); never own data, the classroom, charts, the command line, the UI or
+Streamlit.
 
 Example
 -------
@@ -14,12 +21,6 @@ Example
 (0.94..., 0.005...)
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
 from hierdash.calibration.families import (
     FAMILIES,
     WorldFamily,
@@ -27,6 +28,7 @@ from hierdash.calibration.families import (
     get_family,
     world_scenarios,
 )
+from hierdash.calibration.run import CalibrationRun, check_scenario, run_calibration
 from hierdash.calibration.summary import CalibrationSummary, summarise_checks
 from hierdash.calibration.world_check import (
     INTERVALS,
@@ -36,115 +38,9 @@ from hierdash.calibration.world_check import (
     check_world,
     checks_frame,
 )
-from hierdash.scenario import Method, Padding, Parameterization, Scenario
 
 __all__ = [
     "INTERVALS", "LEVELS", "FAMILIES", "WorldFamily", "WorldCheck", "CalibrationSummary",
     "CalibrationRun", "get_family", "draw_world", "world_scenarios", "check_draws",
     "check_world", "checks_frame", "summarise_checks", "check_scenario", "run_calibration",
 ]
-
-# on_world(check, done, total) after each world.
-OnWorld = Callable[[WorldCheck, int, int], None]
-
-
-@dataclass(frozen=True, eq=False)
-class CalibrationRun:
-    """The worlds of one run, checked, and their summary.
-
-    ``stopped`` is true when ``should_stop`` (or a world's time budget) ended the run
-    early; ``checks`` and ``summary`` then cover the worlds finished before it
-    (``summary`` is ``None`` if there were none).
-    """
-
-    family: WorldFamily
-    settings: dict[str, Any]
-    checks: tuple[WorldCheck, ...]
-    summary: CalibrationSummary | None
-    stopped: bool
-    n_worlds: int
-    seed: int
-
-
-def check_scenario(
-    scenario: Scenario,
-    *,
-    world: int = 0,
-    should_stop: Callable[[], bool] | None = None,
-    time_budget: float | None = None,
-) -> WorldCheck:
-    """Fit one world and check it (:func:`check_world`).
-
-    Raises :class:`hierdash.inference.FitStopped` when stopped.
-    """
-    from hierdash.inference import fit  # the engine is heavy; import it when fitting
-
-    result = fit(scenario, should_stop=should_stop, time_budget=time_budget)
-    return check_world(scenario, result, world=world)
-
-
-def run_calibration(
-    family: WorldFamily,
-    *,
-    method: Method,
-    parameterization: Parameterization = "auto",
-    n_worlds: int,
-    seed: int,
-    target_accept: float | None = None,
-    padding: Padding = "masked",
-    bins: int | None = None,
-    on_world: OnWorld | None = None,
-    should_stop: Callable[[], bool] | None = None,
-    time_budget: float | None = None,
-) -> CalibrationRun:
-    """Fit ``n_worlds`` worlds of ``family`` with one method and summarise calibration.
-
-    Parameters
-    ----------
-    family
-        Where the worlds come from.
-    method, parameterization, target_accept, padding
-        How every world is fitted (``target_accept`` ``None``: the scenario's default).
-    n_worlds, seed
-        World ``i`` depends on ``seed`` and ``i`` only, so every method run with the
-        same seed sees the same worlds (a paired comparison).
-    bins
-        Rank-histogram bins (see :func:`summarise_checks`).
-    on_world
-        Called as ``on_world(check, done, total)`` after each world.
-    should_stop
-        Polled before each world and during each fit; when it returns true the run
-        ends with the worlds done so far and ``stopped=True``.
-    time_budget
-        Seconds of sampling allowed per world; a world past it stops the run.
-
-    Returns
-    -------
-    CalibrationRun
-    """
-    from hierdash.inference import FitStopped
-
-    settings: dict[str, Any] = {"method": method, "parameterization": parameterization,
-                                "padding": padding}
-    if target_accept is not None:
-        settings["target_accept"] = target_accept
-    scenarios = [s.replace(**settings)
-                 for s in world_scenarios(family, n_worlds=n_worlds, seed=seed)]
-    checks: list[WorldCheck] = []
-    stopped = False
-    for index, scenario in enumerate(scenarios):
-        if should_stop is not None and should_stop():
-            stopped = True
-            break
-        try:
-            check = check_scenario(scenario, world=index, should_stop=should_stop,
-                                   time_budget=time_budget)
-        except FitStopped:
-            stopped = True
-            break
-        checks.append(check)
-        if on_world is not None:
-            on_world(check, len(checks), n_worlds)
-    summary = summarise_checks(checks, bins=bins) if checks else None
-    return CalibrationRun(family=family, settings=settings, checks=tuple(checks),
-                          summary=summary, stopped=stopped, n_worlds=n_worlds, seed=seed)

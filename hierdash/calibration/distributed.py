@@ -1,7 +1,7 @@
 """Calibration worlds in parallel on Dask: a local cluster, or an existing one.
 
-Each world is one task, :func:`hierdash.calibration.check_scenario` on one scenario of
-:func:`~hierdash.calibration.world_scenarios`; worlds are independent, so the tasks
+Each world is one task, :func:`~hierdash.calibration.run.check_scenario` on one scenario
+of :func:`~hierdash.calibration.families.world_scenarios`; worlds are independent, so the tasks
 are too. Before the worlds are sent, every worker compiles the shared nutpie models
 once (:func:`warm_worker`, one task pinned to each worker), so no world pays a
 compile and each worker's first world takes as long as its last.
@@ -18,8 +18,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hierdash.calibration import check_scenario, world_scenarios
+from hierdash.calibration.families import world_scenarios
 from hierdash.calibration.lab import LabSettings
+from hierdash.calibration.run import check_scenario
 from hierdash.calibration.world_check import WorldCheck
 
 __all__ = ["DaskRun", "warm_worker", "check_one", "run_on_dask", "default_workers"]

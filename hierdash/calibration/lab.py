@@ -25,9 +25,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from hierdash.calibration import CalibrationRun, run_calibration
 from hierdash.calibration.families import WorldFamily
-from hierdash.calibration.summary import RHAT_LIMIT
+from hierdash.calibration.run import CalibrationRun, run_calibration
 from hierdash.calibration.world_check import INTERVALS, LEVELS, WorldCheck
 from hierdash.scenario import (
     METHODS,
@@ -37,6 +36,7 @@ from hierdash.scenario import (
     Padding,
     Parameterization,
 )
+from hierdash.settings import RHAT_LIMIT
 
 __all__ = [
     "SECONDS_PER_WORLD", "LAB_BUDGET_S", "MAX_WORLDS", "LabSettings", "BudgetExceeded",

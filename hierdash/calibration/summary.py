@@ -17,11 +17,9 @@ import pandas as pd
 from scipy import stats
 
 from hierdash.calibration.world_check import INTERVALS, LEVELS, WorldCheck
+from hierdash.settings import RHAT_LIMIT
 
-__all__ = ["CalibrationSummary", "summarise_checks", "coverage_table", "uniformity_table",
-           "RHAT_LIMIT"]
-
-RHAT_LIMIT = 1.01
+__all__ = ["CalibrationSummary", "summarise_checks", "coverage_table", "uniformity_table"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,7 +44,8 @@ class CalibrationSummary:
     divergent_share
         ``worlds_with_divergences / n_worlds``.
     unconverged_share
-        Share of the worlds with an R-hat whose R-hat exceeded ``RHAT_LIMIT``;
+        Share of the worlds with an R-hat whose R-hat exceeded
+        :data:`hierdash.settings.RHAT_LIMIT`;
         ``None`` when the method reports none (independent draws).
     median_seconds, p90_seconds
         Fit time per world.

@@ -11,6 +11,17 @@ Nothing here imports Streamlit, so every chart can be tested through
 - :mod:`~hierdash.charts.padding`: the padded array;
 - :mod:`~hierdash.charts.elbo`: ADVI's ELBO;
 - :mod:`~hierdash.charts.style`: the colours, legend names and sizes all of them share.
+
+And for the other pages: :mod:`~hierdash.charts.own_data` (a table of your own),
+:mod:`~hierdash.charts.calibration` (the calibration lab), :mod:`~hierdash.charts.classroom`
+(the prediction and the class board); :mod:`~hierdash.charts.specs` builds each chart
+once per layout and then only fills in its numbers.
+
+Import rule: Altair, NumPy, pandas and PyArrow; of the package only the layers before it
+(settings to the classroom; in practice the settings, the summaries' tables and names,
+and a calibration check's intervals); never the command line or the UI. The
+names of the tables' kinds and scopes (``REAL``, ``ALL_TASKS``, ``task_label`` ...)
+live in :mod:`hierdash.summaries`.
 """
 
 from hierdash.charts.elbo import elbo_chart
@@ -18,7 +29,6 @@ from hierdash.charts.padding import padding_chart
 from hierdash.charts.shrinkage import pull_chart, rmse_chart, shrinkage_chart
 from hierdash.charts.style import COLORS, EXACT, NO_POOL, PARENT, PARTIAL, POSTERIOR, TRUE
 from hierdash.charts.weights import child_chart, parent_chart, scales_chart
-from hierdash.summaries import ALL_TASKS, PAD_IGNORED, PAD_USED, REAL, task_label
 
 __all__ = [
     "COLORS",
@@ -28,11 +38,6 @@ __all__ = [
     "NO_POOL",
     "PARTIAL",
     "PARENT",
-    "REAL",
-    "PAD_IGNORED",
-    "PAD_USED",
-    "ALL_TASKS",
-    "task_label",
     "parent_chart",
     "child_chart",
     "scales_chart",

@@ -1,6 +1,10 @@
 """The classroom: a class board (storage, codes, safe CSV) and the prediction exercise.
 
-No Streamlit here: the pages in ``hierdash.ui`` call these functions.
+The pages in :mod:`hierdash.ui` call these functions.
+
+Import rule: NumPy, pandas and SQLAlchemy; of the package only the layers before it
+(settings to summaries: the scenario a result records, the pull the exercise scores).
+Never own data, calibration, charts, the command line, the UI or Streamlit.
 """
 
 from hierdash.classroom.csv_safe import escape_cell, safe_csv

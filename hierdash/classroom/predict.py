@@ -2,11 +2,12 @@
 
 The *pull* of a task is the share of the way its partial-pooling estimate moved from the
 task's own (no-pooling) estimate toward the parent: 0 keeps its own estimate, 1 lands
-on the parent. It is the same quantity as ``task_pull``, the pull the shrinkage chart draws (the
-least-squares slope over features of ``own - partial`` on ``own - parent``), here
-computed from the exact posterior so the answer is there at once. A task without rows
-has no estimate of its own and takes the parent's: its pull is 1. A task with rows but
-too few to estimate its weights alone has no pull to predict and is not scored.
+on the parent. It is :func:`hierdash.summaries.pulls_toward_parent`, the one formula
+behind the pull chart too (the least-squares slope over features of ``own - partial`` on
+``own - parent``), here applied to the exact posterior so the answer is there at once.
+A task without rows has no estimate of its own and takes the parent's: its pull is 1. A
+task with rows but too few to estimate its weights alone has no pull to predict and is
+not scored.
 
 Two misreadings this exercise meets: "the task with the fewest rows moves furthest"
 (it moves the largest *share*, not always the largest *distance*: a task whose own
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from hierdash.summaries.tables import pulls_toward_parent
 
 __all__ = [
     "CLOSE_ENOUGH",
@@ -130,14 +133,9 @@ class PullInputs:
 
 
 def true_pulls(inputs: PullInputs) -> np.ndarray:
-    """Each task's pull toward the parent, shape (T,): 1 without rows, NaN if undefined."""
-    toward = inputs.own - inputs.parent
-    moved = inputs.own - inputs.partial
-    denom = np.sum(toward**2, axis=1)
-    has_own = np.isfinite(inputs.own).all(axis=1) & (denom > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pull = np.where(has_own, np.sum(toward * moved, axis=1) / np.where(has_own, denom, 1), np.nan)
-    return np.where(inputs.samples == 0, 1.0, pull)
+    """Each task's pull toward the parent, shape (T,): 1 without rows, NaN if undefined
+    (:func:`~hierdash.summaries.tables.pulls_toward_parent`)."""
+    return pulls_toward_parent(inputs.own, inputs.parent, inputs.partial, inputs.samples)
 
 
 def distances_moved(inputs: PullInputs) -> np.ndarray:

@@ -1,10 +1,15 @@
-"""The command line, ``python -m hierdash``: fit a simulated world, a table of your own,
-or run a calibration.
+"""The command line, ``hierdash`` or ``python -m hierdash``: fit a simulated world, fit
+a table of your own, or run a calibration.
 
-Import rule: modules here use the engine, the summaries and the calibration layer, never
-Streamlit or the UI.
+:func:`main` (:mod:`~hierdash.cli.dispatch`) picks the command; one module per command
+(:mod:`~hierdash.cli.fit_world`, :mod:`~hierdash.cli.fit_data`,
+:mod:`~hierdash.cli.calibrate`) parses its flags and prints its report, through the
+parser, progress printer and exit codes of :mod:`~hierdash.cli.common`.
+
+Import rule: the standard library; of the package any layer before it (the engine, the
+summaries, own data, calibration, the classroom's safe CSV), never the UI or Streamlit.
 """
 
-from hierdash.cli.fit_world import main
+from hierdash.cli.dispatch import main
 
 __all__ = ["main"]

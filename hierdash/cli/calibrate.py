@@ -21,9 +21,13 @@ from pathlib import Path
 
 from hierdash.calibration.families import FAMILIES, WorldFamily, get_family
 from hierdash.calibration.lab import MAX_WORLDS, LabSettings
+from hierdash.cli.common import STOPPED, CommandParser, write_files
 from hierdash.scenario import MAX_SEED, METHODS, PADDINGS, PARAMETERIZATIONS
 
 __all__ = ["build_parser", "settings_from_args", "format_table", "main"]
+
+COMMAND = "hierdash calibrate"
+"""How this command's messages on stderr begin."""
 
 # flag -> WorldFamily field, for the flags that take one number.
 _NUMBER_FLAGS = {
@@ -40,15 +44,10 @@ _NUMBER_FLAGS = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit 2, never a traceback
-        self.exit(2, f"hierdash calibrate: error: {' '.join(message.split())}\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The command's flags; every family flag overrides the ``--family``'s field."""
-    parser = _Parser(
-        prog="python -m hierdash calibrate",
+    parser = CommandParser(
+        command=COMMAND, prog="python -m hierdash calibrate",
         description="Fit many worlds drawn from the prior and check whether the method's "
         "intervals contain the truth as often as they claim (simulation-based calibration).")
     family = parser.add_argument_group("the family of worlds (default: --family issue9)")
@@ -223,10 +222,10 @@ def main(argv: list[str] | None = None) -> int:
             checks, used, warm_up_s = done.checks, done.workers, done.warm_up_s
             worlds_s = done.wall_s
     except KeyboardInterrupt:
-        sys.stderr.write("\nhierdash calibrate: stopped\n")
-        return 130
+        sys.stderr.write(f"\n{COMMAND}: stopped\n")
+        return STOPPED
     except Exception as err:  # noqa: BLE001 - one line, not a traceback
-        sys.stderr.write(f"hierdash calibrate: error: {type(err).__name__}: {err}\n")
+        sys.stderr.write(f"{COMMAND}: error: {type(err).__name__}: {err}\n")
         return 1
     wall = time.perf_counter() - start
     summary = summarise_checks(checks)
@@ -238,13 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         meta = {**settings.to_dict(), "workers": used, "scheduler": args.scheduler,
                 "wall_seconds": wall, "warm_up_seconds": warm_up_s,
                 "worlds_wall_seconds": wall if worlds_s is None else worlds_s}
-        try:
-            paths = write_run(checks, args.out, meta=meta)
-        except OSError as err:
-            sys.stderr.write(f"hierdash calibrate: error: cannot write to {args.out}: "
-                             f"{err.strerror or err}\n")
-            return 1
-        print("wrote " + ", ".join(str(p) for p in paths))
+        return write_files(lambda: write_run(checks, args.out, meta=meta), args.out,
+                           command=COMMAND)
     return 0
 
 

@@ -1,28 +1,24 @@
-"""Command line for a table of your own: ``python -m hierdash --data FILE --group COL ...``.
+"""Fit a table of your own: ``python -m hierdash --data FILE --group COL ...``.
 
-``hierdash.cli.fit_world`` hands every command line with ``--data`` or ``--example`` to
-:func:`main`. It reads the table (:func:`hierdash.own_data.grouped.read_table`), splits it into
-groups, fits them (:func:`hierdash.own_data.fit_table.fit_groups`), prints the weights by group
-name and, with ``--out DIR``, writes ``weights.csv`` and ``data.csv`` (escaped against
-spreadsheet formulas), ``settings.json`` (the priors and their rule too) and
-``posterior.nc``. Bad input exits with status 2 and one line; never a traceback.
+The dispatcher (:mod:`hierdash.cli.dispatch`) hands every command line with ``--data``
+or ``--example`` to :func:`main`. It reads the table
+(:func:`hierdash.own_data.reading.read_table`), splits it into groups, fits them
+(:func:`hierdash.own_data.fit_table.fit_groups`), prints the weights by group name and,
+with ``--out DIR``, writes ``weights.csv`` and ``data.csv`` (escaped against spreadsheet
+formulas), ``settings.json`` (the priors and their rule too) and ``posterior.nc``. Bad
+input exits with status 2 and one line; never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import unicodedata
 from pathlib import Path
 
-from hierdash.own_data.grouped import (
-    PRIOR_FIELDS,
-    DataError,
-    default_priors,
-    prepare_groups,
-    read_table,
-)
+from hierdash.cli.common import CommandParser, fit_in_terminal, write_files
+from hierdash.own_data.grouped import PRIOR_FIELDS, default_priors, prepare_groups
+from hierdash.own_data.reading import DataError, read_table
 from hierdash.scenario import BOUNDS, CHOICES, ScenarioError
 
 __all__ = ["EXAMPLES", "build_parser", "main"]
@@ -32,13 +28,8 @@ _FIT_FLAGS = {"draws": "draws", "tune": "tune", "chains": "chains",
               "target-accept": "target_accept", "seed": "seed"}
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit 2, never a traceback
-        self.exit(2, f"hierdash: error: {' '.join(str(message).split())}\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = CommandParser(
         prog="python -m hierdash --data",
         description="Fit a grouped table of your own: one task per group, no, complete "
         "and partial pooling compared.",
@@ -107,7 +98,8 @@ def _source(args, parser) -> tuple[str, object, dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 1 write failed, 2 bad input)."""
+    """Fit a table of your own; returns the exit status (0 ok, 1 stopped or not written,
+    130 interrupted); bad input exits 2 with one line."""
     parser = build_parser()
     args = parser.parse_args(argv)
     source_name, source, defaults = _source(args, parser)
@@ -142,22 +134,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fit_and_report(args, grouped, scenario, source_name, rule) -> int:
-    from hierdash.cli.fit_world import _TerminalProgress
-    from hierdash.inference import FitStopped
     from hierdash.own_data.fit_table import fit_groups
 
-    progress = None if args.quiet else _TerminalProgress(sys.stderr)
-    try:
-        own = fit_groups(grouped, scenario, progress=progress)
-    except KeyboardInterrupt:
-        sys.stderr.write("\nhierdash: stopped\n")
-        return 130
-    except FitStopped as err:
-        sys.stderr.write(f"\nhierdash: {err}\n")
-        return 1
-    finally:
-        if progress is not None:
-            progress.close()
+    own, status = fit_in_terminal(
+        lambda progress: fit_groups(grouped, scenario, progress=progress), quiet=args.quiet)
+    if own is None:
+        return status
     comparison = None
     if args.compare:
         from hierdash.own_data.loo import compare_pooling
@@ -166,14 +148,8 @@ def _fit_and_report(args, grouped, scenario, source_name, rule) -> int:
                                                       for k in PRIOR_FIELDS})
     print(format_report(own, rule, comparison))
     if args.out is not None:
-        try:
-            paths = write_outputs(own, args.out, rule=rule, source=source_name,
-                                  comparison=comparison)
-        except OSError as err:
-            sys.stderr.write(f"hierdash: error: cannot write to {args.out}: "
-                             f"{err.strerror or err}\n")
-            return 1
-        print("wrote " + ", ".join(str(p) for p in paths))
+        return write_files(lambda: write_outputs(own, args.out, rule=rule, source=source_name,
+                                                 comparison=comparison), args.out)
     return 0
 
 

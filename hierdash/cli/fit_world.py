@@ -1,15 +1,20 @@
-"""Command line: ``python -m hierdash --tasks 3 --samples 100,80,5 --method nuts``."""
+"""Fit a simulated world: ``python -m hierdash --tasks 3 --samples 100,80,5 --method nuts``.
+
+Every field of a simulated :class:`~hierdash.scenario.Scenario` has a flag; the report
+(:func:`hierdash.summaries.report.format_report`) goes to stdout and, with ``--out DIR``,
+``scenario.json``, ``data.csv``, ``weights.csv`` and ``posterior.nc`` to ``DIR``.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-import time
 from pathlib import Path
 
+from hierdash.cli.common import CommandParser, fit_in_terminal, write_files
 from hierdash.scenario import BOUNDS, CHOICES, Scenario, ScenarioError
 from hierdash.scenario.text import scenario_from_mapping
+
+__all__ = ["FLAGS", "build_parser", "scenario_from_args", "main"]
 
 # flag -> scenario field; every field of a simulated scenario has a flag (``source``
 # is set by --data, not by hand).
@@ -43,15 +48,9 @@ FLAGS = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit 2, never a traceback
-        message = " ".join(message.split())  # argparse echoes raw tokens, newlines too
-        self.exit(2, f"hierdash: error: {message}\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
     defaults = Scenario()
-    parser = _Parser(
+    parser = CommandParser(
         prog="python -m hierdash",
         description="Simulate a hierarchical regression world, fit it and compare "
         "true with recovered weights.",
@@ -88,50 +87,9 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
     return scenario
 
 
-class _TerminalProgress:
-    """Progress on stderr: one redrawn line on a terminal, a line per step elsewhere."""
-
-    def __init__(self, stream):
-        self.stream = stream
-        self.tty = stream.isatty()
-        self.last = (None, -1)
-        self.start = time.perf_counter()
-
-    def __call__(self, stage, fraction, message):
-        step = -1 if fraction is None else int(fraction * 10)
-        if (stage, step) == self.last:
-            return
-        new_stage = stage != self.last[0]
-        self.last = (stage, step)
-        elapsed = time.perf_counter() - self.start
-        bar = ""
-        if fraction is not None:
-            filled = int(round(fraction * 30))
-            bar = f" [{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%}"
-        line = f"{elapsed:6.1f}s {stage:<9} {message}{bar}"
-        if self.tty:
-            self.stream.write(("\n" if new_stage else "\r") + line + "   ")
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-    def close(self):
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["calibrate"]:  # python -m hierdash calibrate: its own flags
-        from hierdash.cli.calibrate import main as calibrate_main
-
-        return calibrate_main(argv[1:])
-    if any(a in ("--data", "--example") or a.startswith(("--data=", "--example="))
-           for a in argv):  # a table of your own: its own flags (hierdash.cli.fit_data)
-        from hierdash.cli.fit_data import main as data_main
-
-        return data_main(argv)
+    """Fit a simulated world; returns the exit status (0 ok, 1 stopped or not written,
+    2 bad flags, 130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -139,31 +97,14 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as err:
         parser.error(str(err))
 
-    from hierdash.inference import FitStopped, fit
+    from hierdash.inference import fit
     from hierdash.summaries.report import format_report, write_outputs
 
-    progress = None if args.quiet else _TerminalProgress(sys.stderr)
-    try:
-        result = fit(scenario, progress=progress)
-    except KeyboardInterrupt:
-        sys.stderr.write("\nhierdash: stopped\n")
-        return 130
-    except FitStopped as err:
-        sys.stderr.write(f"\nhierdash: {err}\n")
-        return 1
-    finally:
-        if progress is not None:
-            progress.close()
+    result, status = fit_in_terminal(lambda progress: fit(scenario, progress=progress),
+                                     quiet=args.quiet)
+    if result is None:
+        return status
     print(format_report(result))
     if args.out is not None:
-        try:
-            paths = write_outputs(result, args.out)
-        except OSError as err:
-            sys.stderr.write(f"hierdash: error: cannot write to {args.out}: {err.strerror or err}\n")
-            return 1
-        print("wrote " + ", ".join(str(p) for p in paths))
+        return write_files(lambda: write_outputs(result, args.out), args.out)
     return 0
-
-
-def scenario_json(scenario: Scenario) -> str:
-    return json.dumps(scenario.to_dict(), indent=2)

@@ -25,8 +25,8 @@ Modules, in the order the computation runs:
 - :mod:`~hierdash.exact.pooling`: the two extremes, no and complete pooling;
 - :mod:`~hierdash.exact.inputs`: the input checks they share.
 
-Import rule: NumPy and SciPy, :mod:`hierdash.settings` and :mod:`hierdash.world`;
-nothing else of the package.
+Import rule: NumPy and SciPy; of the package only the layers before it (settings,
+scenario, world).
 """
 
 from hierdash.exact.inputs import check_stats

@@ -9,9 +9,12 @@ verdicts), :mod:`~hierdash.inference.summarise` (tidy tables) and
 :mod:`~hierdash.inference.results` (:class:`FitResult`); :mod:`~hierdash.inference.pipeline`
 joins them.
 
-Import rule: modules here import :mod:`hierdash.settings`, :mod:`hierdash.scenario`,
-:mod:`hierdash.world` and :mod:`hierdash.exact`, never a later layer, and never
-Streamlit.
+Import rule: NumPy, SciPy, pandas, xarray, ArviZ and the samplers' stack (PyMC,
+PyTensor, nutpie, numba, PyArrow); of the package only the layers before it (settings,
+scenario, world, exact), never a later layer and never Streamlit. Inside, the layers
+run the same way: ``models/`` and the fit steps (``prepare``, ``results``,
+``diagnostics``, ``summarise``) never import each other, ``samplers/`` uses both, and
+only ``pipeline`` and this facade see the samplers.
 """
 
 from hierdash.inference.pipeline import fit, warm_up

@@ -9,7 +9,7 @@ from hierdash.scenario import Scenario
 from hierdash.settings import MIN_ELBO_ITERATIONS
 
 __all__ = [
-    "mcmc_diagnostics", "rank_rhat", "ess_bulk", "ess_tail", "elbo_converged", "MIN_ELBO_ITERATIONS",
+    "mcmc_diagnostics", "rank_rhat", "ess_bulk", "ess_tail", "elbo_converged",
 ]
 
 

@@ -14,7 +14,7 @@ from hierdash.scenario import Scenario
 from hierdash.settings import ESS_LIMIT, RHAT_LIMIT
 from hierdash.world import PaddedData, World
 
-__all__ = ["Progress", "FitStopped", "Diagnostics", "FitResult", "RHAT_LIMIT", "ESS_LIMIT"]
+__all__ = ["Progress", "FitStopped", "Diagnostics", "FitResult"]
 
 # progress(stage, fraction or None, message): stages are simulate, compile, sample,
 # summarise. fraction is the share of the stage done, when known.

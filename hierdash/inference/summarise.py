@@ -9,7 +9,7 @@ from hierdash.inference.prepare import Prepared
 from hierdash.scenario import Scenario
 from hierdash.settings import CI_PROB
 
-__all__ = ["CI_PROB", "draws_of", "posterior_mean", "posterior_tree", "trim", "summarise"]
+__all__ = ["draws_of", "posterior_mean", "posterior_tree", "trim", "summarise"]
 
 
 

@@ -9,8 +9,9 @@ chosen columns), :mod:`~hierdash.own_data.grouped` (groups to tasks),
 and posterior predictive checks), :mod:`~hierdash.own_data.datasets` (the built-in
 tables in ``builtin/``).
 
-Import rule: modules here import :mod:`hierdash.scenario`, :mod:`hierdash.world`,
-:mod:`hierdash.exact` and :mod:`hierdash.inference`; never charts, the UI or Streamlit.
+Import rule: NumPy, SciPy, pandas, xarray and ArviZ; of the package only the layers
+before it (settings, scenario, world, exact, inference, summaries). Never calibration,
+the classroom, charts, the command line, the UI or Streamlit.
 """
 
 from hierdash.own_data.datasets import RADON, load_radon, radon_bytes

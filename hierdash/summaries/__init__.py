@@ -2,9 +2,9 @@
 sets of tasks, the padded array's runs (:mod:`~hierdash.summaries.tables`); the text
 report and the files the command line writes (:mod:`~hierdash.summaries.report`).
 
-Import rule: modules here take plain tables or a :class:`~hierdash.inference.FitResult`
-and import nothing of the package but :mod:`hierdash.settings`; never charts, the UI or
-Streamlit.
+Import rule: NumPy and pandas; of the package only the layers before it (settings,
+scenario, world, exact, inference: a :class:`~hierdash.inference.FitResult` is what
+they read). Never own data, calibration, the classroom, charts, the UI or Streamlit.
 """
 
 from hierdash.summaries.report import (
@@ -27,6 +27,7 @@ from hierdash.summaries.tables import (
     errors_table,
     feature_label,
     padding_segments,
+    pulls_toward_parent,
     task_label,
     task_pull,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "task_label",
     "feature_label",
     "child_rows",
+    "pulls_toward_parent",
     "task_pull",
     "comparable_errors",
     "errors_table",

@@ -22,6 +22,7 @@ __all__ = [
     "task_label",
     "feature_label",
     "child_rows",
+    "pulls_toward_parent",
     "task_pull",
     "comparable_errors",
     "errors_table",
@@ -78,16 +79,67 @@ def child_rows(weights: pd.DataFrame) -> pd.DataFrame:
     return child.reset_index(drop=True)
 
 
+def pulls_toward_parent(own, parent, partial, samples) -> np.ndarray:
+    """Each task's pull: the share of the way from its own estimate to the parent.
+
+    The pull of task ``t`` is the least-squares slope, over its features, of
+    ``own - partial`` on ``own - parent``: 0 means partial pooling kept the task's own
+    estimate, 1 means it replaced it by the parent. It is steadier than the per-weight
+    ratio, which blows up when a task's own estimate happens to lie near the parent.
+    This is the one formula behind :func:`task_pull` (the pull chart) and the
+    prediction exercise's true pulls (:mod:`hierdash.classroom.predict`).
+
+    Which tasks have a pull:
+
+    - a task without rows has no estimate of its own and takes the parent's: its pull
+      is 1, whatever its estimates hold;
+    - a task with rows has a pull only if every feature's own, parent and partial
+      estimates are finite and its own estimate is not the parent's (else there is no
+      way to go); otherwise its pull is NaN. A slope over only the finite features
+      would be another quantity than the one the chart and the exercise name, so a
+      missing estimate (too few rows for one of its own, or a fit that returned NaN)
+      leaves the task without a pull rather than with part of one.
+
+    Parameters
+    ----------
+    own : array, shape (T, K)
+        Each task's no-pooling estimate; NaN where it has none.
+    parent : array, shape (K,) or (T, K)
+        The parent's estimate (per task when given as a table's column).
+    partial : array, shape (T, K)
+        Each task's partial-pooling estimate.
+    samples : array of int, shape (T,)
+        Each task's row count.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (T,): the pulls, 1.0 for a task without rows, NaN where undefined.
+    """
+    own = np.asarray(own, dtype=float)
+    partial = np.asarray(partial, dtype=float)
+    samples = np.asarray(samples)
+    if own.ndim != 2 or partial.shape != own.shape or samples.shape != own.shape[:1]:
+        raise ValueError(
+            f"shapes own {own.shape}, partial {partial.shape}, samples {samples.shape} are "
+            "not allowed: must be (T, K), (T, K) and (T,)")
+    toward = own - np.broadcast_to(np.asarray(parent, dtype=float), own.shape)
+    moved = own - partial
+    finite = np.isfinite(toward).all(axis=1) & np.isfinite(moved).all(axis=1)
+    denom = np.sum(np.where(finite[:, None], toward, 0.0) ** 2, axis=1)
+    defined = finite & (denom > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pull = np.where(defined, np.sum(toward * moved, axis=1) / np.where(defined, denom, 1.0),
+                        np.nan)
+    return np.where(samples == 0, 1.0, pull)
+
+
 def task_pull(weights: pd.DataFrame) -> pd.DataFrame:
     """How far each task was pulled from its own estimate toward the parent.
 
-    The pull of task ``t`` is the least-squares slope, over its features, of
-    ``no_pooling - partial`` on ``no_pooling - parent``: 0 means partial pooling kept
-    the task's own estimate, 1 means it replaced it by the parent. It is steadier
-    than the per-weight ratio, which blows up when a task's own estimate happens to
-    lie near the parent. A task without rows has no estimate of its own and uses the
-    parent: its pull is 1. A task with rows but too few for an estimate of its own
-    has no pull (NaN).
+    :func:`pulls_toward_parent` of the fit's estimates: the no-pooling estimate, the
+    fitted parent mean and the partial-pooling (posterior) mean. A task without rows
+    has pull 1; a task with rows but no estimate of its own has none (NaN).
 
     Parameters
     ----------
@@ -100,22 +152,21 @@ def task_pull(weights: pd.DataFrame) -> pd.DataFrame:
         One row per task: ``task, n, task_label, pull``.
     """
     child = child_rows(weights)
-    rows = []
-    for task, group in child.groupby("task", sort=True):
-        own = group["no_pooling"].to_numpy(dtype=float)
-        toward = own - group["parent_mean"].to_numpy(dtype=float)
-        moved = own - group["mean"].to_numpy(dtype=float)
-        n = int(group["n"].iloc[0])
-        ok = np.isfinite(toward) & np.isfinite(moved)
-        denom = float(np.sum(toward[ok] ** 2))
-        if n == 0:
-            pull = 1.0
-        elif ok.any() and denom > 0:
-            pull = float(np.sum(toward[ok] * moved[ok]) / denom)
-        else:
-            pull = float("nan")
-        rows.append({"task": int(task), "n": n, "task_label": task_label(task, n), "pull": pull})
-    return pd.DataFrame(rows, columns=["task", "n", "task_label", "pull"])
+    columns = ["task", "n", "task_label", "pull"]
+    if child.empty:
+        return pd.DataFrame(columns=columns)
+    tasks = np.sort(child["task"].unique())
+    features = np.sort(child["feature"].unique())
+
+    def grid(column: str) -> np.ndarray:  # (task, feature); NaN for a missing weight
+        return (child.pivot(index="task", columns="feature", values=column)
+                .reindex(index=tasks, columns=features).to_numpy(dtype=float))
+
+    n = child.groupby("task", sort=True)["n"].first().reindex(tasks).to_numpy(dtype=int)
+    pull = pulls_toward_parent(grid("no_pooling"), grid("parent_mean"), grid("mean"), n)
+    return pd.DataFrame({"task": tasks.astype(int), "n": n,
+                         "task_label": [task_label(t, k) for t, k in zip(tasks, n, strict=True)],
+                         "pull": pull.astype(float)}, columns=columns)
 
 
 def comparable_errors(weights: pd.DataFrame) -> pd.DataFrame:

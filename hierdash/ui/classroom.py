@@ -1,11 +1,17 @@
 """A session's class: the class link, the banner on every page, and *Send to the class board*.
 
 A student joins a class by opening a link with ``?class=CODE`` on any page; a teacher's
-link adds ``&teacher=KEY``. :func:`class_banner`, called first by every page, moves both
-out of the URL into session state (the scenario's link reader never sees them), checks
-the code, and shows the banner. The code goes back into the URL after the page wrote
-its settings (:func:`keep_class_in_url`), so a reload stays in the class; the teacher
-key never does (a shared screen must not show it).
+link adds ``&teacher=KEY``. :func:`class_banner`, drawn above every page by the frame
+(:func:`hierdash.ui.navigation.frame`), moves both out of the URL into session state
+(the scenario's link reader never sees them), checks the code, and shows the banner.
+The code goes back into the URL after the page wrote its settings
+(:func:`keep_class_in_url`), so a reload stays in the class; the teacher key never does
+(a shared screen must not show it).
+
+The banner's line (the class, its number of results, open or closed) is one
+``st.empty`` slot, kept for the page's run in session state: the class board's live
+fragment redraws it with the board's own count at each refresh
+(:func:`show_banner_line`), so the banner never lags the board below it.
 
 The board's storage (:class:`~hierdash.classroom.ClassroomStore`) is cached once per
 server and database URL with ``st.cache_resource``. Every call to it is wrapped: a
@@ -15,12 +21,15 @@ of the page goes on. Messages and nicknames are shown as plain text, never Markd
 Session state used here: ``class_code`` (the class joined), ``teacher_keys`` (code to
 key, for the classes this session may manage), ``class_session_id`` (a random id for
 the send limit), ``last_scenario`` (the explore page's last valid world, which the
-predict page offers), ``class_sent`` (the last send's message, by button key).
+predict page offers), ``class_sent`` (the last send's message, by button key),
+``class_banner_line`` (the banner line's slot in the page's last full run).
+
+This module imports no page: the frame hands :func:`class_banner` the board page to
+link to.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -38,13 +47,11 @@ from hierdash.classroom import (
 )
 from hierdash.classroom.codes import normalise_class_code
 from hierdash.scenario import Scenario
-from hierdash.ui.words import words
+from hierdash.ui.words import plain, say
 
 __all__ = [
     "CLASS_PARAM",
     "TEACHER_PARAM",
-    "plain",
-    "say",
     "session_id",
     "classroom_store",
     "store_or_message",
@@ -53,6 +60,7 @@ __all__ = [
     "join_class",
     "leave_class",
     "class_banner",
+    "show_banner_line",
     "keep_class_in_url",
     "class_links",
     "remember_scenario",
@@ -63,22 +71,8 @@ __all__ = [
 CLASS_PARAM = "class"
 TEACHER_PARAM = "teacher"
 _PAGE_PATHS = ("explore", "predict", "board")  # stripped from a page's URL to get the app's
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
 _MAX_PARAM = 200  # longer class codes or keys in a link are not even looked at
-
-
-def say(key: str, **values: object) -> str:
-    """An entry of ``words/classroom.md``."""
-    return words("classroom", key, **values)
-
-
-def plain(text: object) -> str:
-    """``text`` with every Markdown character escaped, for boxes that render Markdown.
-
-    Error messages can carry what a user typed (a class code): escaped, it shows as
-    typed and can't become a link, an image or formatting.
-    """
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+_BANNER_LINE = "class_banner_line"  # session state: the banner line's slot
 
 
 def session_id() -> str:
@@ -127,7 +121,8 @@ def store_or_message() -> ClassroomStore | None:
     except ClassroomError as err:
         st.error(plain(err), icon=":material/cloud_off:")
     except ValueError as err:
-        st.error(say("db_setting_broken", problem=plain(err)), icon=":material/cloud_off:")
+        st.error(say("classroom", "db_setting_broken", problem=plain(err)),
+                 icon=":material/cloud_off:")
     return None
 
 
@@ -180,7 +175,7 @@ def _read_class_link() -> None:
             del params[name]
     if not raw_code:
         if raw_key:
-            st.warning(say("key_without_class"), icon=":material/link_off:")
+            st.warning(say("classroom", "key_without_class"), icon=":material/link_off:")
         return
     code = normalise_class_code(raw_code)
     if code is None:
@@ -203,44 +198,75 @@ def _read_class_link() -> None:
 def _info(code: str) -> ClassInfo | ClassroomError:
     store = store_or_message()
     if store is None:
-        return ClassroomError(say("board_unreachable"))
+        return ClassroomError(say("classroom", "board_unreachable"))
     try:
         return store.class_info(code)
     except ClassroomError as err:
         return err
 
 
-def class_banner() -> ClassInfo | None:
+def class_banner(*, board: st.Page) -> ClassInfo | None:
     """Read a class link, then show the class banner if this session is in a class.
 
-    Call it first on every page. Returns the class's facts, or None (no class, or the
-    board can't be read: the banner then says why).
+    Drawn first on every page (by :func:`hierdash.ui.navigation.frame`).
+
+    Parameters
+    ----------
+    board
+        The class board page, for the banner's link to it.
+
+    Returns
+    -------
+    ClassInfo or None
+        The class's facts, or None (no class, or the board can't be read: the banner
+        then says why).
     """
     _read_class_link()
     code = class_code()
     if code is None:
+        st.session_state.pop(_BANNER_LINE, None)
         return None
     info = _info(code)
     with st.container(border=True, key="class_banner"):
         text_col, link_col, leave_col = st.columns([6, 2, 1], vertical_alignment="center")
-        if isinstance(info, ClassroomError):
-            text_col.markdown(say("banner_unreadable", code=code, problem=plain(info)))
-        else:
-            state = say("banner_closed") if info.closed else say("banner_open")
-            text_col.markdown(say("banner", code=code, results=info.results, state=state))
-        link_col.page_link(board_page(), label=say("banner_board_link"),
+        st.session_state[_BANNER_LINE] = text_col.empty()
+        show_banner_line(code, info)
+        link_col.page_link(board, label=say("classroom", "banner_board_link"),
                            icon=":material/leaderboard:")
-        leave_col.button(say("leave_button"), key="leave_class", on_click=leave_class,
-                         help=say("leave_help"))
+        leave_col.button(say("classroom", "leave_button"), key="leave_class",
+                         on_click=leave_class, help=say("classroom", "leave_help"))
     return None if isinstance(info, ClassroomError) else info
 
 
-def board_page() -> st.Page:
-    """The class board page, for links to it."""
-    from hierdash.ui.pages import board
+def show_banner_line(code: str, info: ClassInfo | Exception, *,
+                     results: int | None = None) -> None:
+    """Draw the banner's line again: the class, its count of results, open or closed.
 
-    spec = board.PAGE
-    return st.Page(spec.render, title=spec.title, icon=spec.icon, url_path=spec.url_path)
+    The class board's fragment calls it at each of its refreshes with the count it
+    shows, so banner and board say the same number on the same run. The line is a slot
+    of the page's last full run (a fragment may write outside itself since Streamlit
+    1.59); without a banner on the page this does nothing.
+
+    Parameters
+    ----------
+    code
+        The class.
+    info
+        Its facts, or why they can't be read (a
+        :class:`~hierdash.classroom.ClassroomError`, or a ``ValueError`` of the
+        database setting).
+    results
+        The number of results to show; ``info.results`` if None.
+    """
+    line = st.session_state.get(_BANNER_LINE)
+    if line is None:
+        return
+    if isinstance(info, Exception):
+        line.markdown(say("classroom", "banner_unreadable", code=code, problem=plain(info)))
+        return
+    state = say("classroom", "banner_closed") if info.closed else say("classroom", "banner_open")
+    line.markdown(say("classroom", "banner", code=code, state=state,
+                      results=info.results if results is None else results))
 
 
 def keep_class_in_url() -> None:
@@ -288,7 +314,7 @@ def _send(scenario: Scenario, errors: Mapping[str, float], score: float | None,
     st.session_state.class_nickname = nickname
     store = store_or_message() if code else None
     if store is None:
-        st.session_state[sent_key] = ("error", say("send_no_board"))
+        st.session_state[sent_key] = ("error", say("classroom", "send_no_board"))
         return
     try:
         result = StudentResult.from_errors(scenario, errors, prediction_score=score,
@@ -298,10 +324,11 @@ def _send(scenario: Scenario, errors: Mapping[str, float], score: float | None,
         st.session_state[sent_key] = ("error", str(err))
         return
     except ValueError as err:  # a result the board can't take (never expected)
-        st.session_state[sent_key] = ("error", say("send_unusable", problem=str(err)))
+        st.session_state[sent_key] = ("error", say("classroom", "send_unusable",
+                                                   problem=str(err)))
         return
-    st.session_state[sent_key] = ("success", say("sent", code=code, number=row.result_id,
-                                                  winner=row.winner))
+    st.session_state[sent_key] = ("success", say("classroom", "sent", code=code,
+                                                 number=row.result_id, winner=row.winner))
 
 
 def send_to_board(scenario: Scenario, errors: Mapping[str, float], *, key: str,
@@ -328,13 +355,15 @@ def send_to_board(scenario: Scenario, errors: Mapping[str, float], *, key: str,
     if nickname_key not in st.session_state:
         st.session_state[nickname_key] = st.session_state.get("class_nickname", "")
     with st.container(border=True, key=f"send_box_{key}"):
-        st.markdown(say("send_title", code=code))
+        st.markdown(say("classroom", "send_title", code=code))
         if what:
             st.caption(what)
         name_col, button_col = st.columns([3, 2], vertical_alignment="bottom")
-        name_col.text_input(say("nickname_label"), key=nickname_key, max_chars=MAX_NICKNAME,
-                            placeholder=say("nickname_placeholder"), help=say("nickname_help"))
-        button_col.button(say("send_button"), key=f"send_{key}", type="primary",
+        name_col.text_input(say("classroom", "nickname_label"), key=nickname_key,
+                            max_chars=MAX_NICKNAME,
+                            placeholder=say("classroom", "nickname_placeholder"),
+                            help=say("classroom", "nickname_help"))
+        button_col.button(say("classroom", "send_button"), key=f"send_{key}", type="primary",
                           icon=":material/send:", width="stretch", on_click=_send,
                           args=(scenario, dict(errors), prediction_score, nickname_key,
                                 sent_key))

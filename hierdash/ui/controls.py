@@ -25,39 +25,35 @@ from hierdash.scenario import (
 from hierdash.scenario.presets import PRESETS
 from hierdash.ui.labels import method_label, parameterization_label
 from hierdash.ui.state import apply_preset_to_session, new_seed, resize_tasks
-from hierdash.ui.words import words
+from hierdash.ui.words import say
 
 __all__ = ["scenario_sidebar"]
-
-
-def _help(key: str) -> str:
-    return words("controls", key)
 
 
 def _slider(label: str, name: str, step: float, fmt: str = "%.2f") -> float:
     bound = BOUNDS[name]
     return st.slider(label, min_value=float(bound.low), max_value=float(bound.high), step=step,
-                     format=fmt, key=name, help=_help(name))
+                     format=fmt, key=name, help=say("controls", name))
 
 
 def _int_slider(label: str, name: str) -> int:
     bound = BOUNDS[name]
     return st.slider(label, min_value=int(bound.low), max_value=int(bound.high), step=1,
-                     key=name, help=_help(name))
+                     key=name, help=say("controls", name))
 
 
 def _number(label: str, name: str, step: float | int, fmt: str | None = None):
     bound = BOUNDS[name]
     if bound.integer:
         return st.number_input(label, min_value=int(bound.low), max_value=int(bound.high),
-                               step=int(step), key=name, help=_help(name))
+                               step=int(step), key=name, help=say("controls", name))
     return st.number_input(label, min_value=float(bound.low), max_value=float(bound.high),
-                           step=float(step), format=fmt, key=name, help=_help(name))
+                           step=float(step), format=fmt, key=name, help=say("controls", name))
 
 
 def truth_controls() -> dict[str, Any]:
     """The true world: parent, spread, noise, features."""
-    st.header(words("controls", "truth_title"))
+    st.header(say("controls", "truth_title"))
     values = {
         "parent_mean": _slider("Parent mean", "parent_mean", 0.5),
         "parent_scale": _slider("Parent scale", "parent_scale", 0.1),
@@ -73,14 +69,14 @@ def truth_controls() -> dict[str, Any]:
 
 def data_controls() -> dict[str, Any]:
     """The data: presets, number of tasks, each task's sample count (validated later)."""
-    st.header(words("controls", "data_title"))
-    st.caption(words("controls", "presets"))
+    st.header(say("controls", "data_title"))
+    st.caption(say("controls", "presets"))
     with st.container(horizontal=True, gap="small"):
         for name, preset in PRESETS.items():
             st.button(preset.label, key=f"preset_{name}", on_click=apply_preset_to_session,
                       args=(name,), help=preset.description)
     st.number_input("Number of tasks", min_value=1, max_value=MAX_TASKS, step=1, key="n_tasks",
-                    on_change=resize_tasks, help=_help("n_tasks"))
+                    on_change=resize_tasks, help=say("controls", "n_tasks"))
     base = st.session_state.samples_base
     table = pd.DataFrame({"task": list(range(len(base))), "samples": list(base)})
     edited = st.data_editor(
@@ -94,7 +90,7 @@ def data_controls() -> dict[str, Any]:
             "task": st.column_config.NumberColumn("task", format="%d"),
             "samples": st.column_config.NumberColumn(
                 "samples", min_value=0, max_value=MAX_SAMPLES_PER_TASK, step=1, format="%d",
-                required=True, help=_help("samples")),
+                required=True, help=say("controls", "samples")),
         },
     )
     samples = tuple(_plain(v) for v in edited["samples"].tolist())
@@ -111,24 +107,24 @@ def _outlier_name(task: int, n_tasks: int) -> str:
 def outlier_controls(n_tasks: int) -> dict[str, Any]:
     """The outlier task: which task, how many child spreads off the parent, its own noise."""
     current = int(st.session_state.get("outlier_task", -1))
-    with st.expander(words("classroom", "outlier_title"), expanded=current >= 0):
+    with st.expander(say("classroom", "outlier_title"), expanded=current >= 0):
         # The current choice stays an option even past the last task (it then has no effect).
         options = list(range(-1, max(n_tasks, current + 1)))
         values = {
             "outlier_task": st.selectbox(
                 "Outlier task", options, key="outlier_task",
                 format_func=lambda task: _outlier_name(task, n_tasks),
-                help=words("classroom", "outlier_task")),
+                help=say("classroom", "outlier_task")),
         }
         shift, noise = BOUNDS["outlier_shift"], BOUNDS["outlier_noise"]
         values["outlier_shift"] = st.slider(
             "Child spreads off the parent", min_value=float(shift.low),
             max_value=float(shift.high), step=0.5, key="outlier_shift",
-            help=words("classroom", "outlier_shift"))
+            help=say("classroom", "outlier_shift"))
         values["outlier_noise"] = st.slider(
             "Its noise, times the noise sd", min_value=float(noise.low),
             max_value=float(noise.high), step=0.1, key="outlier_noise",
-            help=words("classroom", "outlier_noise"))
+            help=say("classroom", "outlier_noise"))
     return values
 
 
@@ -145,10 +141,10 @@ def _plain(value: Any) -> Any:
 
 def fit_controls() -> dict[str, Any]:
     """The fit: method, draws, parameterization, padding, spread, seed, sampler details."""
-    st.header(words("controls", "fit_title"))
+    st.header(say("controls", "fit_title"))
     values: dict[str, Any] = {
         "method": st.selectbox("Method", METHODS, key="method", format_func=method_label,
-                               help=_help("method")),
+                               help=say("controls", "method")),
     }
     left, right = st.columns(2)
     with left:
@@ -158,17 +154,17 @@ def fit_controls() -> dict[str, Any]:
     values["chains"] = _int_slider("Chains", "chains")
     values["parameterization"] = st.radio(
         "Parameterization", PARAMETERIZATIONS, key="parameterization", horizontal=True,
-        format_func=parameterization_label, help=_help("parameterization"))
+        format_func=parameterization_label, help=say("controls", "parameterization"))
     values["padding"] = st.radio("Padding", PADDINGS, key="padding", horizontal=True,
-                                 help=_help("padding"))
+                                 help=say("controls", "padding"))
     values["learn_spread"] = st.toggle("Learn the child spread", key="learn_spread",
-                                       help=_help("learn_spread"))
+                                       help=say("controls", "learn_spread"))
     left, right = st.columns([3, 2], vertical_alignment="bottom")
     with left:
         values["seed"] = _number("Seed", "seed", 1)
     with right:
         st.button("New seed", on_click=new_seed, key="new_seed", width="stretch",
-                  help=_help("new_seed"))
+                  help=say("controls", "new_seed"))
     with st.expander("Sampler, ADVI and priors"):
         values["target_accept"] = _slider("NUTS target accept", "target_accept", 0.001, "%.3f")
         values["advi_iterations"] = _number("ADVI iterations", "advi_iterations", 1000)
@@ -201,5 +197,5 @@ def scenario_sidebar() -> Scenario | None:
         problem = f"{err}."
     except (TypeError, ValueError) as err:  # anything else a widget could hand over
         problem = str(err)
-    st.error(words("explore", "settings_unusable", problem=problem), icon=":material/block:")
+    st.error(say("explore", "settings_unusable", problem=problem), icon=":material/block:")
     return None

@@ -12,13 +12,10 @@ from hierdash import charts
 from hierdash.inference import FitResult
 from hierdash.settings import RHAT_LIMIT
 from hierdash.ui.labels import MCMC_METHODS, parameterization_label
-from hierdash.ui.words import words
+from hierdash.ui.words import say
 
 __all__ = ["diagnostics_section", "diagnostics_words"]
 
-
-def _say(key: str, **values: object) -> str:
-    return words("diagnostics", key, **values)
 
 
 def diagnostics_section(result: FitResult) -> None:
@@ -26,14 +23,14 @@ def diagnostics_section(result: FitResult) -> None:
     d = result.diagnostics
     cols = st.columns(6)
     cols[0].metric("max R-hat", "—" if d.max_rhat is None else f"{d.max_rhat:.3f}",
-                   help=_say("rhat_help"))
+                   help=say("diagnostics", "rhat_help"))
     cols[1].metric("min ESS bulk", "—" if d.min_ess_bulk is None else f"{d.min_ess_bulk:.0f}",
-                   help=_say("ess_bulk_help"))
+                   help=say("diagnostics", "ess_bulk_help"))
     cols[2].metric("min ESS tail", "—" if d.min_ess_tail is None else f"{d.min_ess_tail:.0f}",
-                   help=_say("ess_tail_help"))
-    cols[3].metric("divergences", f"{d.divergences}", help=_say("divergences_help"))
-    cols[4].metric("compile", f"{result.compile_s:.1f} s", help=_say("compile_help"))
-    cols[5].metric("sample", f"{result.sample_s:.2f} s", help=_say("sample_help"))
+                   help=say("diagnostics", "ess_tail_help"))
+    cols[3].metric("divergences", f"{d.divergences}", help=say("diagnostics", "divergences_help"))
+    cols[4].metric("compile", f"{result.compile_s:.1f} s", help=say("diagnostics", "compile_help"))
+    cols[5].metric("sample", f"{result.sample_s:.2f} s", help=say("diagnostics", "sample_help"))
 
     text = "\n\n".join(diagnostics_words(result))
     if d.elbo is None or not len(d.elbo):
@@ -41,7 +38,7 @@ def diagnostics_section(result: FitResult) -> None:
         return
     left, right = st.columns([3, 1], gap="medium")
     with left:
-        st.markdown(_say("elbo_title"))
+        st.markdown(say("diagnostics", "elbo_title"))
         st.altair_chart(charts.elbo_chart(d.elbo), width="stretch")
         if d.converged:
             st.success(d.convergence_message, icon=":material/check_circle:")
@@ -56,26 +53,26 @@ def diagnostics_words(result: FitResult) -> list[str]:
     d, s = result.diagnostics, result.scenario
     out = []
     if s.method == "exact":
-        out.append(_say("exact"))
+        out.append(say("diagnostics", "exact"))
     elif s.method in MCMC_METHODS:
         if d.max_rhat is None:
-            out.append(_say("rhat_needs_chains"))
+            out.append(say("diagnostics", "rhat_needs_chains"))
         elif d.max_rhat <= RHAT_LIMIT:
-            out.append(_say("rhat_agrees", rhat=d.max_rhat))
+            out.append(say("diagnostics", "rhat_agrees", rhat=d.max_rhat))
         else:
-            out.append(_say("rhat_disagrees", rhat=d.max_rhat))
+            out.append(say("diagnostics", "rhat_disagrees", rhat=d.max_rhat))
         if d.divergences == 0:
-            out.append(_say("no_divergences"))
+            out.append(say("diagnostics", "no_divergences"))
         else:
-            out.append(_say("divergences", count=d.divergences))
+            out.append(say("diagnostics", "divergences", count=d.divergences))
         out.append(_parameterization_words(result))
     else:
-        out.append(_say("advi"))
-        out.append(_say("advi_parameterization",
-                        chosen=_chosen(s.parameterization, d.parameterization)))
-    out.append(_say("time", compile_s=result.compile_s, sample_s=result.sample_s,
-                    total_s=result.total_s))
-    out.append(_say("try"))
+        out.append(say("diagnostics", "advi"))
+        out.append(say("diagnostics", "advi_parameterization",
+                       chosen=_chosen(s.parameterization, d.parameterization)))
+    out.append(say("diagnostics", "time", compile_s=result.compile_s, sample_s=result.sample_s,
+                   total_s=result.total_s))
+    out.append(say("diagnostics", "try"))
     return out
 
 
@@ -85,13 +82,14 @@ def _parameterization_words(result: FitResult) -> str:
     used = d.parameterization  # the one the fit used: auto resolved
     chosen = _chosen(s.parameterization, used)
     if used == "marginal":
-        return _say("parameterization_marginal", chosen=chosen)
+        return say("diagnostics", "parameterization_marginal", chosen=chosen)
 
     def listed(tasks: tuple[int, ...]) -> str:
         return ", ".join(str(t) for t in tasks) or "none"
 
-    text = _say("parameterization_tasks", chosen=chosen, centered=listed(tuple(d.centered_tasks)))
-    return text + _say("parameterization_rest")
+    text = say("diagnostics", "parameterization_tasks", chosen=chosen,
+               centered=listed(tuple(d.centered_tasks)))
+    return text + say("diagnostics", "parameterization_rest")
 
 
 def _chosen(asked: str, used: str | None) -> str:

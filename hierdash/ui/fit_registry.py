@@ -1,12 +1,19 @@
-"""Sampling fits shared by every session: finished results and running jobs, by scenario.
+"""Background jobs shared by every session: finished results and running jobs, by key.
 
-No sampler runs in a page's script. Pressing *Fit* asks the process-wide
-:class:`FitRegistry` for the scenario's :class:`FitJob`: a job already running for the
-same scenario is joined (thirty students on one link cost one fit), else a new one
-starts in a worker thread. Each session *watches* its job: the click's page run waits
-on it for a fit that ends soon, else a Streamlit fragment polls it and redraws the
-progress every fraction of a second (see :mod:`hierdash.ui.fitting`); a finished fit is
-kept, immutable, for anyone who asks for the same scenario.
+No sampler runs in a page's script. Pressing *Fit* asks a process-wide
+:class:`FitRegistry` for the :class:`FitJob` of its key (the explore page's registry is
+keyed by the scenario): a job already running for the same key is joined (thirty
+students on one link cost one fit), else a new one starts in a worker thread. Each
+session *watches* its job: the click's page run waits on it for a fit that ends soon,
+else a Streamlit fragment polls it and redraws the progress every fraction of a second
+(see :mod:`hierdash.ui.jobs`); a finished result is kept, immutable, for anyone who
+asks with the same key.
+
+A key is what the job is about and what the engine is called with: a frozen, hashable
+value, one type per registry (the registry is generic in it, ``FitRegistry[Scenario]``).
+The explore page's key is the :class:`~hierdash.scenario.Scenario`; the other pages
+key theirs by their own frozen settings (a scenario and a table's digest, a lab's
+settings).
 
 A job stops when nobody wants it any more: every watcher pressed *Stop*, changed a
 setting, or closed the page (a watcher that has not polled for ``heartbeat_s`` seconds
@@ -21,17 +28,17 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
 from hierdash.inference.results import FitStopped
-from hierdash.scenario import Scenario
 
 __all__ = ["FitProgress", "FitJob", "FitRegistry", "FitFunction"]
 
 FitFunction = Callable[..., object]
-"""``fit(scenario, *, progress, should_stop, time_budget) -> FitResult``."""
+"""``engine(key, *, progress, should_stop, time_budget) -> result``: for a registry keyed
+by scenarios, :func:`hierdash.inference.fit`."""
 
 
 @dataclass(frozen=True)
@@ -57,19 +64,20 @@ class FitProgress:
     elapsed_s: float
 
 
-class FitJob:
-    """One sampling fit in a worker thread, shared by every session that asked for it.
+class FitJob[K: Hashable]:
+    """One background job in a worker thread, shared by every session that asked for it.
 
     Parameters
     ----------
-    scenario
-        What the job fits.
+    key
+        What the job is keyed by, and what its engine is called with (see the module's
+        docstring): kept as :attr:`key`.
     heartbeat_s
         A watcher that has not polled (:meth:`touch`) for this long counts as gone.
     """
 
-    def __init__(self, scenario: Scenario, *, heartbeat_s: float) -> None:
-        self.scenario = scenario
+    def __init__(self, key: K, *, heartbeat_s: float) -> None:
+        self.key: K = key
         self.future: Future = Future()
         self._heartbeat_s = heartbeat_s
         self._lock = threading.Lock()
@@ -129,8 +137,8 @@ class FitJob:
         return self.future.done()
 
 
-class FitRegistry:
-    """Finished sampling fits and running jobs, keyed by the whole (frozen) scenario.
+class FitRegistry[K: Hashable]:
+    """Finished results and running jobs, keyed by a frozen key of type ``K``.
 
     One registry serves the whole server process. Finished results are immutable and
     shared; at most ``max_results`` are kept, each for at most ``ttl_s`` seconds.
@@ -138,7 +146,8 @@ class FitRegistry:
     Parameters
     ----------
     fit
-        The engine's entry point (:func:`hierdash.inference.fit`).
+        The engine's entry point, called with a job's key in the worker thread
+        (:func:`hierdash.inference.fit` for a registry keyed by scenarios).
     time_budget_s
         Seconds of sampling after which a fit stops.
     max_results
@@ -171,54 +180,54 @@ class FitRegistry:
         self._fit = fit
         self._max_running = max_running
         self._turns = threading.Condition()
-        self._waiting: deque[FitJob] = deque()  # jobs waiting for their turn, in order
+        self._waiting: deque[FitJob[K]] = deque()  # jobs waiting for their turn, in order
         self._n_running = 0
         self.time_budget_s = float(time_budget_s)
         self._max_results = max_results
         self._ttl_s = float(ttl_s)
         self._heartbeat_s = float(heartbeat_s)
         self._lock = threading.Lock()
-        self._finished: OrderedDict[Scenario, tuple[float, object]] = OrderedDict()
-        self._running: dict[Scenario, FitJob] = {}
+        self._finished: OrderedDict[K, tuple[float, object]] = OrderedDict()
+        self._running: dict[K, FitJob[K]] = {}
 
-    def finished(self, scenario: Scenario):
-        """The finished fit of ``scenario``, or None if there is none (or it expired)."""
+    def finished(self, key: K):
+        """The finished result of ``key``, or None if there is none (or it expired)."""
         with self._lock:
-            entry = self._finished.get(scenario)
+            entry = self._finished.get(key)
             if entry is None:
                 return None
             stored, result = entry
             if time.monotonic() - stored > self._ttl_s:
-                del self._finished[scenario]
+                del self._finished[key]
                 return None
-            self._finished.move_to_end(scenario)
+            self._finished.move_to_end(key)
             return result
 
-    def start(self, scenario: Scenario, watcher: str) -> FitJob:
-        """Join the running fit of ``scenario`` as ``watcher``, or start one.
+    def start(self, key: K, watcher: str) -> FitJob[K]:
+        """Join the running job of ``key`` as ``watcher``, or start one.
 
         A job every watcher has left is winding down and is not joined: a new one
         starts in its place.
         """
         with self._lock:
-            job = self._running.get(scenario)
+            job = self._running.get(key)
             if job is not None and job.watch(watcher):
                 return job
-            job = FitJob(scenario, heartbeat_s=self._heartbeat_s)
+            job = FitJob(key, heartbeat_s=self._heartbeat_s)
             job.watch(watcher)
-            self._running[scenario] = job
+            self._running[key] = job
         # A daemon thread: a fit still running when the server exits must not hold it up.
         threading.Thread(target=self._run, args=(job,), name="hierdash-fit", daemon=True).start()
         return job
 
-    def _run(self, job: FitJob) -> None:
+    def _run(self, job: FitJob[K]) -> None:
         """The worker: fit, then file the result (or keep the exception on the future)."""
         if not job.future.set_running_or_notify_cancel():
             return
         try:
             self._wait_for_turn(job)
             try:
-                result = self._fit(job.scenario, progress=job.report,
+                result = self._fit(job.key, progress=job.report,
                                    should_stop=job.should_stop, time_budget=self.time_budget_s)
             finally:
                 self._end_turn()
@@ -227,14 +236,14 @@ class FitRegistry:
             job.future.set_exception(err)
             return
         with self._lock:
-            self._finished[job.scenario] = (time.monotonic(), result)
-            self._finished.move_to_end(job.scenario)
+            self._finished[job.key] = (time.monotonic(), result)
+            self._finished.move_to_end(job.key)
             while len(self._finished) > self._max_results:
                 self._finished.popitem(last=False)
         self._forget(job)
         job.future.set_result(result)
 
-    def _wait_for_turn(self, job: FitJob) -> None:
+    def _wait_for_turn(self, job: FitJob[K]) -> None:
         """Block until ``job`` may sample (first come, first served); FitStopped if every
         watcher left while it waited."""
         with self._turns:
@@ -252,7 +261,7 @@ class FitRegistry:
                 self._turns.notify_all()  # the next in line may start, or move up
             self._n_running += 1
 
-    def _my_turn(self, job: FitJob) -> bool:
+    def _my_turn(self, job: FitJob[K]) -> bool:
         if self._max_running is None:
             return True
         return (self._n_running < self._max_running
@@ -263,7 +272,7 @@ class FitRegistry:
             self._n_running -= 1
             self._turns.notify_all()
 
-    def _forget(self, job: FitJob) -> None:
+    def _forget(self, job: FitJob[K]) -> None:
         with self._lock:
-            if self._running.get(job.scenario) is job:  # not a newer job of the same scenario
-                del self._running[job.scenario]
+            if self._running.get(job.key) is job:  # not a newer job of the same key
+                del self._running[job.key]

@@ -23,13 +23,10 @@ from hierdash.summaries.report import data_csv, posterior_netcdf, weights_csv
 from hierdash.ui.diagnostics import diagnostics_section
 from hierdash.ui.labels import MCMC_METHODS, method_label
 from hierdash.ui.shared import draw_chart
-from hierdash.ui.words import words
+from hierdash.ui.words import say
 
 __all__ = ["world_line", "result_sections", "downloads", "share_link", "warning_boxes"]
 
-
-def _say(key: str, **values: object) -> str:
-    return words("explore", key, **values)
 
 
 # The summary tables of recent results, by the result itself: a result is one shared,
@@ -72,11 +69,11 @@ def world_line(scenario: Scenario) -> None:
         shown = ", ".join(map(str, counts[:12])) + (", …" if tasks > 12 else "")
         data = f"{tasks} tasks with {shown} samples"
     features = f"{scenario.n_features} feature{'s' if scenario.n_features > 1 else ''}"
-    line = _say("world", data=data, features=features, seed=scenario.seed)
+    line = say("explore", "world", data=data, features=features, seed=scenario.seed)
     name = matching_preset(scenario)
     if name is not None:
         preset = PRESETS[name]
-        line += " " + _say("world_preset", label=preset.label, look_for=preset.look_for)
+        line += " " + say("explore", "world_preset", label=preset.label, look_for=preset.look_for)
     st.markdown(line)
 
 
@@ -87,7 +84,7 @@ def warning_boxes(messages: list[str], *, most: int = 4) -> None:
             st.warning(message, icon=":material/warning:")
         return
     listed = "\n".join(f"- {m}" for m in messages)
-    st.warning(_say("many_warnings", count=len(messages), listed=listed),
+    st.warning(say("explore", "many_warnings", count=len(messages), listed=listed),
                icon=":material/warning:")
 
 
@@ -96,17 +93,17 @@ def _shown_caption(result: FitResult, scenario: Scenario) -> None:
     s = result.scenario
     if s.method == "exact":
         if scenario.method == "exact":
-            text = _say("shown_exact", milliseconds=result.total_s * 1000)
+            text = say("explore", "shown_exact", milliseconds=result.total_s * 1000)
         else:
-            text = _say("shown_exact_before_fit", method=method_label(scenario.method))
+            text = say("explore", "shown_exact_before_fit", method=method_label(scenario.method))
         st.info(text, icon=":material/functions:")
         return
     if s.method in MCMC_METHODS:
-        size = _say("size_mcmc", chains=s.chains, draws=s.draws, tune=s.tune)
+        size = say("explore", "size_mcmc", chains=s.chains, draws=s.draws, tune=s.tune)
     else:
-        size = _say("size_vi", iterations=s.advi_iterations, draws=s.draws * s.chains)
-    st.success(_say("shown_sampled", method=method_label(s.method), size=size,
-                    compile_s=result.compile_s, sample_s=result.sample_s),
+        size = say("explore", "size_vi", iterations=s.advi_iterations, draws=s.draws * s.chains)
+    st.success(say("explore", "shown_sampled", method=method_label(s.method), size=size,
+                   compile_s=result.compile_s, sample_s=result.sample_s),
                icon=":material/target:")
 
 
@@ -134,38 +131,39 @@ def result_sections(result: FitResult, scenario: Scenario) -> None:
     _shown_caption(result, scenario)
     warning_boxes(result.warnings())
 
-    st.subheader(_say("parent_title"))
-    _chart_with_words(charts.parent_chart, weights, _say("parent"), reference=reference)
+    st.subheader(say("explore", "parent_title"))
+    _chart_with_words(charts.parent_chart, weights, say("explore", "parent"), reference=reference)
 
-    st.subheader(_say("child_title"))
-    _chart_with_words(charts.child_chart, weights, _say("child"), facet=True,
+    st.subheader(say("explore", "child_title"))
+    _chart_with_words(charts.child_chart, weights, say("explore", "child"), facet=True,
                       reference=reference, outlier=outlier)
 
-    st.subheader(_say("shrinkage_title"))
-    _chart_with_words(charts.shrinkage_chart, weights, _say("shrinkage"), facet=True,
+    st.subheader(say("explore", "shrinkage_title"))
+    _chart_with_words(charts.shrinkage_chart, weights, say("explore", "shrinkage"), facet=True,
                       outlier=outlier)
     tables = _summary_tables(result)
     left, right = st.columns(2, gap="medium")
     with left:
-        st.markdown(_say("pull_title"))
+        st.markdown(say("explore", "pull_title"))
         draw_chart(charts.pull_chart, tables["pull"], outlier=outlier)
-        st.caption(_say("pull"))
+        st.caption(say("explore", "pull"))
     with right:
-        st.markdown(_say("errors_title"))
+        st.markdown(say("explore", "errors_title"))
         draw_chart(charts.rmse_chart, tables["errors"])
-        st.caption(_say("errors"))
+        st.caption(say("explore", "errors"))
 
-    st.subheader(_say("padding_title"))
+    st.subheader(say("explore", "padding_title"))
     capacity_tasks, capacity_rows = result.padded.capacity
     left, right = st.columns([3, 1], gap="medium")
     with left:
         draw_chart(charts.padding_chart, tables["segments"], outlier=outlier)
-        st.markdown(_say("scales_title"))
+        st.markdown(say("explore", "scales_title"))
         draw_chart(charts.scales_chart, result.scales, width="content", reference=reference)
     with right:
-        st.markdown(_say("padding", capacity_tasks=capacity_tasks, capacity_rows=capacity_rows))
+        st.markdown(say("explore", "padding", capacity_tasks=capacity_tasks,
+                        capacity_rows=capacity_rows))
 
-    st.subheader(_say("diagnostics_title"))
+    st.subheader(say("explore", "diagnostics_title"))
     diagnostics_section(result)
 
 
@@ -193,4 +191,4 @@ def share_link(scenario: Scenario) -> None:
     """The link that reproduces this world, seed and fit settings included."""
     base = st.context.url or ""
     st.code(f"{base}?{urlencode(scenario.to_query())}", language=None, wrap_lines=True)
-    st.caption(_say("share"))
+    st.caption(say("explore", "share"))

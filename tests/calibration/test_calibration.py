@@ -220,6 +220,20 @@ def test_summary_times_divergences_and_rhat():
         summarise_checks([])
 
 
+def test_unconverged_means_the_settings_rhat_limit():
+    """The summary and the lab's worlds table judge R-hat by ``settings.RHAT_LIMIT``, the
+    limit the fit's own diagnostics use: a world at the limit is converged, one just
+    above it is not."""
+    from hierdash.calibration.lab import worlds_frame
+    from hierdash.settings import RHAT_LIMIT
+
+    checks = [check_draws(world=w, truth={"noise": 0.0}, draws={"noise": np.ones(5)},
+                          max_rhat=rhat)
+              for w, rhat in enumerate([RHAT_LIMIT, RHAT_LIMIT + 1e-6, None])]
+    assert summarise_checks(checks).unconverged_share == pytest.approx(0.5)
+    assert worlds_frame({"run": checks})["unconverged"].tolist() == [False, True, False]
+
+
 # ---------------------------------------------------------------------------
 # Real fits
 # ---------------------------------------------------------------------------

@@ -155,7 +155,7 @@ def test_palette_is_okabe_ito_mid_tones():
 
 
 def test_task_label_shows_sample_count():
-    assert charts.task_label(3, 12) == "task 3 · n=12"
+    assert summaries.task_label(3, 12) == "task 3 · n=12"
 
 
 # ---------------------------------------------------------------------------
@@ -280,7 +280,7 @@ def test_comparable_errors_match_engine_errors_when_every_task_has_an_estimate()
     errors = summaries.comparable_errors(weights)
     child = weights[weights["level"] == "child"]
     expected = np.sqrt(np.mean((child["mean"] - child["true"]) ** 2))
-    assert set(errors["scope"]) == {charts.ALL_TASKS}
+    assert set(errors["scope"]) == {summaries.ALL_TASKS}
     got = errors.set_index("method")["rmse"]
     assert got["partial pooling"] == pytest.approx(expected)
     # The same chart as from the engine's dict: one panel.
@@ -291,8 +291,8 @@ def test_rmse_chart_splits_scopes_when_some_task_has_no_estimate():
     weights = make_weights(samples=(100, 20, 0))
     errors = summaries.comparable_errors(weights)
     own_scope = "tasks with an estimate of their own (2 of 3)"
-    assert set(errors["scope"]) == {charts.ALL_TASKS, own_scope}
-    assert "no pooling" not in set(errors.loc[errors["scope"] == charts.ALL_TASKS, "method"])
+    assert set(errors["scope"]) == {summaries.ALL_TASKS, own_scope}
+    assert "no pooling" not in set(errors.loc[errors["scope"] == summaries.ALL_TASKS, "method"])
     assert set(errors.loc[errors["scope"] == own_scope, "method"]) == {
         "no pooling", "partial pooling", "complete pooling"}
     assert (errors.loc[errors["scope"] == own_scope, "tasks"] == 2).all()
@@ -309,18 +309,18 @@ def test_padding_segments_masked_trim_to_the_real_shape():
     seg = summaries.padding_segments(mask, likelihood, [5, 2, 0])
     assert seg["end"].max() == 5  # trimmed from capacity 16 to the real max rows
     assert sorted(seg["task"].unique()) == [0, 1, 2]  # capacity task 3 trimmed
-    assert set(seg["kind"]) == {charts.REAL, charts.PAD_IGNORED}
+    assert set(seg["kind"]) == {summaries.REAL, summaries.PAD_IGNORED}
     rows = seg.groupby(["task", "kind"])["rows"].sum()
-    assert rows[(0, charts.REAL)] == 5
-    assert rows[(1, charts.REAL)] == 2 and rows[(1, charts.PAD_IGNORED)] == 3
-    assert rows[(2, charts.PAD_IGNORED)] == 5
+    assert rows[(0, summaries.REAL)] == 5
+    assert rows[(1, summaries.REAL)] == 2 and rows[(1, summaries.PAD_IGNORED)] == 3
+    assert rows[(2, summaries.PAD_IGNORED)] == 5
 
 
 def test_padding_segments_naive_mark_padding_in_the_likelihood():
     mask, likelihood = make_masks([5, 2, 0], "naive")
     seg = summaries.padding_segments(mask, likelihood, [5, 2, 0])
-    assert charts.PAD_IGNORED not in set(seg["kind"])
-    used = seg[seg["kind"] == charts.PAD_USED].groupby("task")["rows"].sum()
+    assert summaries.PAD_IGNORED not in set(seg["kind"])
+    used = seg[seg["kind"] == summaries.PAD_USED].groupby("task")["rows"].sum()
     assert used.to_dict() == {1: 3, 2: 5}
 
 
@@ -338,7 +338,7 @@ def test_padding_chart_colours_cells_by_kind():
     assert d["mark"]["type"] == "rect"
     assert d["encoding"]["x2"]["field"] == "end"
     scale = d["encoding"]["color"]["scale"]
-    assert scale["domain"] == [charts.REAL, charts.PAD_IGNORED, charts.PAD_USED]
+    assert scale["domain"] == [summaries.REAL, summaries.PAD_IGNORED, summaries.PAD_USED]
     assert scale["range"][2] == COLORS["true"]
     assert d["encoding"]["y"]["sort"] == ["task 0 · n=5", "task 1 · n=2"]
 

@@ -56,7 +56,7 @@ def world_inputs(scenario: Scenario) -> tuple[PullInputs, pd.DataFrame]:
         "no_pooling": np.vstack([np.full(k, NAN), own]).ravel(),
         "exact_mean": np.vstack([exact.parent_mean, exact.child_mean]).ravel(),
     })
-    # what charts.task_pull reads: the partial estimate and the parent's
+    # what summaries.task_pull reads: the partial estimate and the parent's
     weights["mean"] = weights["exact_mean"]
     weights["parent_mean"] = np.tile(exact.parent_mean, t + 1)
     inputs = PullInputs(own=own, parent=exact.parent_mean, partial=exact.child_mean,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from hierdash.cli import main
 from hierdash.cli.fit_data import main as data_main
-from hierdash.cli.fit_world import main
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -111,3 +111,21 @@ def test_chains_start_at_the_current_world_not_the_compiled_one(warmed):
     raw = value["child_raw"].reshape(key.tasks, key.features)
     assert np.all(np.isfinite(raw)) and raw.shape == (MAX_TASKS, 8)
     assert started is not compiled and compiled.initial_point_func is not started.initial_point_func
+
+
+@pytest.mark.parametrize("method", ["advi", "fullrank_advi"])
+def test_advi_fits_every_preset_and_extreme_on_its_one_compile(warmed, method):
+    # warm_up compiles ADVI's loop after the NUTS models; numba compiles per type
+    # signature, not per shape, so every world and both forms keep that one.
+    from hierdash.inference.models.advi_kernel import advi_steps
+
+    assert len(advi_steps.signatures) == 1
+    worlds = [apply_preset(Scenario(**SHORT), name) for name in PRESETS]
+    worlds += [Scenario(**SHORT).replace(**change) for change in EXTREMES.values()]
+    for scenario in worlds:
+        scenario = scenario.replace(method=method, advi_iterations=2000, draws=100)
+        result = fit(scenario)
+        assert result.compile_s == 0.0
+        assert len(advi_steps.signatures) == 1, scenario
+        assert draws_of(result.posterior, "child").shape[1:] == (scenario.n_tasks,
+                                                                 scenario.n_features)

@@ -106,12 +106,14 @@ def test_advi_means_close_to_exact_and_mean_field_sds_too_narrow():
     fr = fit(DEFAULT.replace(method="fullrank_advi", advi_iterations=50_000))
     for result in (mf, fr):
         w = result.weights
-        # Measured: max |mean - exact| / exact sd 1.2 (mean-field), 1.1 (full-rank).
+        # Measured: max |mean - exact| / exact sd 0.06 (mean-field), 0.15 (full-rank);
+        # PyMC's pm.fit, its last iterate without averaging: 1.2 and 1.1.
         assert np.abs(w["z_vs_exact"]).max() < 2.0
         assert result.diagnostics.converged is True, result.diagnostics.convergence_message
-    assert len(mf.diagnostics.elbo) == 30_000
+    # At most its 30,000 iterations: ADVI stops once its ELBO has settled.
+    assert 2000 <= len(mf.diagnostics.elbo) <= 30_000
     # Mean-field ignores the posterior correlation between the parent and the child
-    # weights: its parent sds are too narrow. Measured ratio to exact: 0.63-0.78.
+    # weights: its parent sds are too narrow. Measured ratio to exact: 0.64-0.67.
     parent = mf.weights.query("level == 'parent'")
     ratio = parent["sd"] / parent["exact_sd"]
     assert ratio.max() < 0.9, ratio

@@ -7,16 +7,14 @@ sampling fit end to end (NUTS, with its one-off compile, and ADVI).
 from __future__ import annotations
 
 import json
-import threading
-import time
 
 import pytest
 
-from hierdash import charts
+from hierdash import summaries
 from hierdash.inference import FitStopped
 from hierdash.scenario import METHODS, PARAMETERIZATIONS, Scenario
 from hierdash.scenario.presets import PRESETS
-from hierdash.ui.fit_registry import FitRegistry
+from hierdash.ui.jobs import JobEnd
 from hierdash.ui.labels import METHOD_LABELS, PARAMETERIZATION_LABELS
 from testkit.apptest import (
     N_CHARTS,
@@ -154,7 +152,7 @@ def test_padding_learn_spread_and_seed_controls():
     ok(at.radio(key="padding").set_value("naive").run())
     assert query(at)["padding"] == "naive"
     kinds = set(chart_data(at, "kind")["kind"])
-    assert charts.PAD_USED in kinds and charts.PAD_IGNORED not in kinds
+    assert summaries.PAD_USED in kinds and summaries.PAD_IGNORED not in kinds
     noise = chart_data(at, "name").set_index("label")
     assert noise.loc["noise sd", "mean"] < noise.loc["noise sd", "true"]  # the naive bias
 
@@ -224,11 +222,10 @@ def test_validation_error_is_a_message_not_a_traceback():
 
 def test_an_interrupted_fit_is_reported_on_the_next_run():
     at = new_app()
-    at.session_state["fit_running"] = "NUTS (nutpie)"
-    at.session_state["stop_clicked"] = True
+    at.session_state["fit_ended"] = JobEnd(Scenario(method="nuts"), "stopped")
     ok(at.run())
     assert "fit was stopped" in texts(at.warning)
-    at.session_state["fit_running"] = "NUTS (nutpie)"
+    at.session_state["fit_ended"] = JobEnd(Scenario(method="nuts"), "abandoned")
     ok(at.run())
     assert "abandoned because a setting changed" in texts(at.info)
     ok(at.run())
@@ -286,11 +283,11 @@ def models_compiled():
 
 
 def test_a_quick_fit_is_shown_by_the_clicks_own_run(monkeypatch, models_compiled):
-    from hierdash.ui import fitting
+    from hierdash.ui import jobs
 
     # The wait is generous here so a loaded machine cannot fail the test; the page's
     # own wait is shorter.
-    monkeypatch.setattr(fitting, "_ANSWER_AT_ONCE_S", 120.0)
+    monkeypatch.setattr(jobs, "_ANSWER_AT_ONCE_S", 120.0)
     link = Scenario(method="nuts", draws=200, tune=200, chains=2, seed=12).to_query()
     at = ok(new_app(**link))
     ok(at.button(key="fit").click().run())  # one page run, no progress redraws
@@ -306,10 +303,10 @@ def test_a_fit_of_a_few_seconds_is_shown_by_the_clicks_run_after_its_progress(
     # and goes on waiting for a fit that will end soon: a class's queued fits cost one
     # page run each, not a run, progress redraws and a whole-page run. At the end: the
     # fit's charts, no progress and no Stop.
-    from hierdash.ui import fitting
+    from hierdash.ui import jobs
 
-    monkeypatch.setattr(fitting, "_ANSWER_AT_ONCE_S", 0.0)
-    monkeypatch.setattr(fitting, "_ANSWER_IN_RUN_S", 120.0)
+    monkeypatch.setattr(jobs, "_ANSWER_AT_ONCE_S", 0.0)
+    monkeypatch.setattr(jobs, "_ANSWER_IN_RUN_S", 120.0)
     link = Scenario(method="nuts", draws=200, tune=200, chains=2, seed=13).to_query()
     at = ok(new_app(**link))
     ok(at.button(key="fit").click().run())
@@ -318,39 +315,6 @@ def test_a_fit_of_a_few_seconds_is_shown_by_the_clicks_run_after_its_progress(
     assert "Fitting with" not in texts(at.markdown)
     assert not [b for b in at.button if b.key == "stop_fit"]
     assert len(at.get("vega_lite_chart")) == N_CHARTS
-
-
-class _JobAt:
-    """A job that says it is at ``stage``, ``fraction`` done, ``stage_s`` into it."""
-
-    def __init__(self, stage, fraction=None, stage_s=0.0, *, done=False):
-        from hierdash.ui.fit_registry import FitProgress
-
-        self._done = done
-        self._now = FitProgress(stage, fraction, "", stage_s=stage_s, elapsed_s=stage_s)
-
-    def done(self):
-        return self._done
-
-    def progress(self):
-        return self._now
-
-
-@pytest.mark.parametrize(("job", "in_s", "waited"), [
-    (_JobAt("simulate"), 5.0, True),             # queued behind other fits
-    (_JobAt("summarise", 1.0, 0.1), 5.0, True),
-    (_JobAt("compile", None, 0.1), 5.0, False),  # the fragment polls a compile
-    (_JobAt("sample", 0.5, 1.0), 5.0, True),     # one more second at its pace
-    (_JobAt("sample", 0.5, 1.0), 0.5, False),
-    (_JobAt("sample", 0.1, 2.0), 5.0, False),    # 18 s more
-    (_JobAt("sample", 0.0, 0.2), 5.0, True),     # just started: too early to tell
-    (_JobAt("sample", 0.0, 1.0), 5.0, False),    # a second in, nothing done
-    (_JobAt("sample", 0.5, 1.0, done=True), 5.0, False),
-])
-def test_the_clicks_run_waits_only_for_a_fit_that_ends_soon(job, in_s, waited):
-    from hierdash.ui.fitting import _ends_by
-
-    assert _ends_by(job, time.monotonic() + in_s) is waited
 
 
 def test_real_advi_fit_shows_its_elbo():
@@ -414,136 +378,6 @@ def test_the_parameterization_selector_offers_every_choice_with_a_label():
     assert set(METHOD_LABELS) == set(METHODS)
     ok(radio.set_value("marginal").run())
     assert query(at)["parameterization"] == "marginal"
-
-
-# ---------------------------------------------------------------------------
-# The shared registry of sampling fits (a stand-in engine: no sampler)
-# ---------------------------------------------------------------------------
-class FakeEngine:
-    """A fit that reports progress and ends when released or told to stop."""
-
-    def __init__(self):
-        self.release = threading.Event()
-        self.calls = 0
-
-    def __call__(self, scenario, *, progress, should_stop, time_budget):
-        self.calls += 1
-        progress("sample", 0.5, "half way")
-        while not self.release.wait(0.01):
-            if should_stop():
-                raise FitStopped("The fit was stopped.")
-        return ("result of", scenario)
-
-
-def test_registry_shares_one_job_per_scenario_and_keeps_its_result():
-    engine = FakeEngine()
-    registry = FitRegistry(engine, time_budget_s=10)
-    first = registry.start(Scenario(seed=1), "reader 1")
-    second = registry.start(Scenario(seed=1), "reader 2")
-    assert first is second
-    other = registry.start(Scenario(seed=2), "reader 1")
-    assert other is not first
-    assert registry.finished(Scenario(seed=1)) is None
-    deadline = time.monotonic() + 5
-    while first.progress().fraction is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert (first.progress().stage, first.progress().fraction) == ("sample", 0.5)
-    engine.release.set()
-    assert first.future.result(timeout=5) == ("result of", Scenario(seed=1))
-    assert registry.finished(Scenario(seed=1)) == ("result of", Scenario(seed=1))
-    assert engine.calls == 2
-
-
-class GatedEngine:
-    """A fit per scenario seed that ends when its own gate opens; records who ran."""
-
-    def __init__(self):
-        self.gates: dict[int, threading.Event] = {}
-        self.started: list[int] = []
-
-    def __call__(self, scenario, *, progress, should_stop, time_budget):
-        self.started.append(scenario.seed)
-        gate = self.gates.setdefault(scenario.seed, threading.Event())
-        while not gate.wait(0.01):
-            if should_stop():
-                raise FitStopped("The fit was stopped.")
-        return scenario.seed
-
-
-def _until(condition, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
-def test_registry_samples_in_turn_first_come_first_served():
-    engine = GatedEngine()
-    registry = FitRegistry(engine, time_budget_s=10, max_running=1)
-    first = registry.start(Scenario(seed=1), "reader 1")
-    _until(lambda: engine.started == [1])
-    second = registry.start(Scenario(seed=2), "reader 2")
-    time.sleep(0.05)
-    third = registry.start(Scenario(seed=3), "reader 3")
-    _until(lambda: "2 fit(s) ahead" in third.progress().message)
-    assert "1 fit(s) ahead" in second.progress().message
-    # A waiting job every watcher left never samples, and does not hold up the rest.
-    second.leave("reader 2")
-    assert isinstance(second.future.exception(timeout=5), FitStopped)
-    engine.gates.setdefault(1, threading.Event()).set()
-    assert first.future.result(timeout=5) == 1
-    _until(lambda: engine.started == [1, 3])
-    engine.gates.setdefault(3, threading.Event()).set()
-    assert third.future.result(timeout=5) == 3
-    with pytest.raises(ValueError, match="max_running = 0"):
-        FitRegistry(engine, time_budget_s=10, max_running=0)
-
-
-def test_registry_stops_a_job_when_its_last_watcher_leaves():
-    engine = FakeEngine()
-    registry = FitRegistry(engine, time_budget_s=10)
-    job = registry.start(Scenario(seed=3), "reader 1")
-    registry.start(Scenario(seed=3), "reader 2")
-    job.leave("reader 1")
-    time.sleep(0.1)
-    assert not job.done()  # reader 2 still watches
-    job.leave("reader 2")
-    assert isinstance(job.future.exception(timeout=5), FitStopped)
-    assert registry.finished(Scenario(seed=3)) is None
-    # Asking again starts a new job rather than joining the stopped one.
-    again = registry.start(Scenario(seed=3), "reader 1")
-    assert again is not job
-    engine.release.set()
-    assert again.future.result(timeout=5)
-
-
-def test_registry_counts_a_silent_watcher_as_gone():
-    engine = FakeEngine()
-    registry = FitRegistry(engine, time_budget_s=10, heartbeat_s=0.2)
-    job = registry.start(Scenario(seed=4), "reader 1")
-    for _ in range(10):  # polling keeps it alive
-        time.sleep(0.05)
-        job.touch("reader 1")
-    assert not job.done()
-    assert isinstance(job.future.exception(timeout=5), FitStopped)  # silence ends it
-
-
-def test_registry_keeps_at_most_its_number_of_results():
-    engine = FakeEngine()
-    engine.release.set()
-    registry = FitRegistry(engine, time_budget_s=10, max_results=2)
-    for seed in range(3):
-        registry.start(Scenario(seed=seed), "reader").future.result(timeout=5)
-    assert registry.finished(Scenario(seed=0)) is None
-    assert registry.finished(Scenario(seed=2)) is not None
-
-
-@pytest.mark.parametrize(("option", "value"), [("time_budget_s", 0), ("max_results", 0),
-                                               ("heartbeat_s", -1.0), ("max_results", 2.5)])
-def test_registry_options_are_checked(option, value):
-    options = {"time_budget_s": 10.0, "max_results": 4, "heartbeat_s": 1.0, option: value}
-    with pytest.raises(ValueError, match=option):
-        FitRegistry(FakeEngine(), **options)
 
 
 def test_summary_tables_are_made_once_per_result_and_never_keep_it_alive():

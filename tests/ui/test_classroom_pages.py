@@ -12,11 +12,20 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from hierdash.classroom import ClassroomStore, StudentResult, resolve_db_url
+from hierdash.classroom import (
+    ClassroomStore,
+    PullInputs,
+    StudentResult,
+    resolve_db_url,
+    score_prediction,
+    true_pulls,
+)
+from hierdash.inference import fit
 from hierdash.scenario import Scenario
 from hierdash.ui.words import keys
 from testkit.apptest import chart_data, ok, query, texts
@@ -24,13 +33,13 @@ from testkit.apptest import chart_data, ok, query, texts
 pytestmark = pytest.mark.app
 
 ROOT = Path(__file__).resolve().parents[2]
-# The app's pages under st.navigation, opened on the page ``want`` (AppTest can't switch
-# to a page that is a function, so the page asked for is made the default).
+# The app as app.py assembles it, opened on the page ``want`` (AppTest can't switch to a
+# page that is a function, so the page asked for is made the default).
 SCRIPT = """
-import streamlit as st
-from hierdash.ui.pages import PAGES
-st.navigation([st.Page(s.render, title=s.title, icon=s.icon, url_path=s.url_path,
-                       default=(s.url_path == {want!r})) for s in PAGES], position="top").run()
+from hierdash.ui.navigation import frame, menu
+page = menu(default={want!r})
+with frame():
+    page.run()
 """
 OUTLIER_WORLD = {"samples": "60,60,60,60,3", "outlier_task": "4", "method": "exact"}
 
@@ -283,6 +292,50 @@ def test_predict_world_without_any_pull_to_predict():
     assert "No task in this world has a pull to predict" in texts(ok(at).info)
 
 
+def _pulls_and_half_way(world: Scenario) -> tuple[np.ndarray, float]:
+    """The true pulls of ``world`` (exact posterior) and what "half-way" everywhere scores."""
+    inputs = PullInputs.from_weights(fit(world.replace(method="exact")).weights)
+    pulls = true_pulls(inputs)
+    half_way = np.where(np.isfinite(pulls), 0.5, np.nan)
+    return pulls, score_prediction(inputs, half_way).score
+
+
+def test_predict_opens_on_a_world_with_pulls_to_predict():
+    from hierdash.ui.pages.predict import PREDICT_WORLD
+
+    # The explore page's default world has nothing to predict: every pull is about 0,
+    # and a guess of half-way everywhere scores about 50 without teaching anything.
+    pulls, half_way = _pulls_and_half_way(Scenario())
+    assert np.nanmax(pulls) < 0.01 and half_way == pytest.approx(50, abs=1)
+    # The world Predict opens on: its pulls run from about 0 (the rich task) to nearly 1.
+    pulls, half_way = _pulls_and_half_way(PREDICT_WORLD)
+    assert np.isfinite(pulls).all() and pulls[0] < 0.02
+    assert np.ptp(pulls) > 0.9 and np.std(pulls) > 0.25 and half_way < 75
+    for seed in range(5):  # New world keeps pulls that differ
+        assert np.ptp(_pulls_and_half_way(PREDICT_WORLD.replace(seed=seed))[0]) > 0.3
+
+    at = ok(page("predict"))
+    assert at.radio(key="predict_source").value == "made"
+    assert "10 tasks with 300, 6, 6, 6" in texts(at.markdown)
+    assert len([s for s in at.slider if s.key.startswith("guess_")]) == 10
+    # The explore page's world stays a choice, and the choice outlives the widget: back
+    # from another page (which drops a widget's state) the page opens on it again.
+    at.radio(key="predict_source").set_value("explore").run()
+    assert "2 tasks with 100, 80 samples" in texts(ok(at).markdown)
+    chosen = at.session_state["predict_source_chosen"]
+    back = AppTest.from_string(SCRIPT.format(want="predict"), default_timeout=120)
+    back.session_state["predict_source_chosen"] = chosen
+    assert ok(back.run()).radio(key="predict_source").value == "explore"
+
+
+def test_predict_opens_on_the_world_a_link_sets():
+    at = ok(page("predict", {"samples": "40,10,3", "seed": "5", "method": "exact"}))
+    assert at.radio(key="predict_source").value == "link"
+    assert "3 tasks with 40, 10, 3 samples" in texts(at.markdown)
+    at = ok(page("predict", {"method": "nuts"}))  # a link that only picks a method
+    assert at.radio(key="predict_source").value == "made"
+
+
 # -- the outlier task ------------------------------------------------------------------------
 def test_outlier_preset_and_control_show_on_the_charts():
     at = ok(page("explore", {"method": "exact"}))
@@ -304,15 +357,20 @@ def test_outlier_preset_and_control_show_on_the_charts():
 
 # -- words -------------------------------------------------------------------------------
 def test_every_classroom_words_entry_asked_for_exists():
+    from hierdash.ui.pages.predict import SOURCES
+
     asked = set()
     for path in [ROOT / "hierdash/ui/classroom.py", *(ROOT / "hierdash/ui/pages").glob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "say"
-                    and node.args and isinstance(node.args[0], ast.Constant)):
-                asked.add(node.args[0].value)
+                    and len(node.args) >= 2
+                    and all(isinstance(a, ast.Constant) for a in node.args[:2])
+                    and node.args[0].value == "classroom"):
+                asked.add(node.args[1].value)
     assert len(asked) > 40
-    assert asked - {"source_explore", "source_link", "source_preset"} <= set(keys("classroom"))
-    assert {"source_explore", "source_link", "source_preset"} <= set(keys("classroom"))
+    assert asked <= set(keys("classroom"))
+    # Asked for by name only at run time: the predict page's world sources.
+    assert {f"source_{source}" for source in SOURCES} <= set(keys("classroom"))
 
 
 def test_board_frame_columns_match_the_page_table():

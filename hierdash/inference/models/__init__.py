@@ -6,6 +6,7 @@ likelihood and gradient in :mod:`~hierdash.inference.models.marginal_kernel`, on
 loop) and :mod:`~hierdash.inference.models.compiled` (models compiled once at capacity,
 then only their data swapped).
 
-Import rule: modules here import :mod:`hierdash.scenario`, :mod:`hierdash.world` and
-:mod:`hierdash.exact` only.
+Import rule: NumPy, PyMC, PyTensor, nutpie and numba; of the package only the layers
+before inference (settings, scenario, world, exact), never the rest of
+:mod:`hierdash.inference`.
 """

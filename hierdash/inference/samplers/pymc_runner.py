@@ -1,4 +1,5 @@
-"""PyMC's own samplers: its NUTS (the baseline nutpie is measured against) and ADVI."""
+"""PyMC's own NUTS (the baseline nutpie is measured against) and the exact method's
+independent draws. ADVI runs on its own compiled loop (:mod:`.advi_runner`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import time
 
 import numpy as np
 
-from hierdash.inference.diagnostics import elbo_converged, mcmc_diagnostics
+from hierdash.inference.diagnostics import mcmc_diagnostics
 from hierdash.inference.models.compiled import KEPT_VARIABLES, build_pymc_model
 from hierdash.inference.prepare import Prepared
 from hierdash.inference.results import Diagnostics, FitStopped
@@ -21,11 +22,11 @@ from hierdash.inference.samplers.common import (
 from hierdash.inference.summarise import posterior_tree
 from hierdash.scenario import Scenario
 
-__all__ = ["run_pymc_nuts", "run_advi"]
+__all__ = ["run_pymc_nuts", "run_exact"]
 
 
 class _Ticker:
-    """Callback state for PyMC's sampler and optimiser: when the first step came,
+    """Callback state for PyMC's sampler: when the first step came,
     progress every ``every`` steps, and a stop raised as KeyboardInterrupt (which
     PyMC catches to end early) when ``stopper`` says so."""
 
@@ -106,49 +107,6 @@ def run_pymc_nuts(scenario: Scenario, prep: Prepared, report, stopper):
         centered_tasks=centered_tasks(scenario, prep, parameterization),
     )
     # Time to the first draw is compilation and set-up; the rest is sampling.
-    return posterior, diag, first - t0, end - first
-
-
-def run_advi(scenario: Scenario, prep: Prepared, report, stopper):
-    import pymc as pm
-
-    method = "advi" if scenario.method == "advi" else "fullrank_advi"
-    parameterization, key, model = _own_size_model(scenario, prep)
-    names = KEPT_VARIABLES[key.kind]
-    n = scenario.advi_iterations
-    ticker = _Ticker(report, stopper, every=500, total=n, message=f"Optimising the ELBO ({method})")
-    report("compile", None, "Compiling the variational objective")
-    stopper.start()
-    t0 = time.perf_counter()
-    with model, quiet():
-        approx = pm.fit(
-            n=n,
-            method=method,
-            random_seed=scenario.seed,
-            obj_optimizer=pm.adam(learning_rate=scenario.advi_learning_rate),
-            callbacks=[ticker],
-            progressbar=False,
-        )
-        ticker.raise_if_stopped()
-        trace = approx.sample(
-            scenario.draws * scenario.chains, random_seed=scenario.seed, return_inferencedata=True
-        )
-    raw = {name: v.reshape((scenario.chains, scenario.draws) + v.shape[2:])
-           for name, v in _draws(trace, names).items()}
-    draws = with_weights(raw, scenario, prep, parameterization)
-    end = time.perf_counter()
-    first = ticker.first or end
-    report("sample", 1.0, "Optimisation done")
-    posterior = posterior_tree(draws, scenario)
-    elbo = -np.asarray(approx.hist, dtype=float)
-    converged, message = elbo_converged(elbo)
-    diag = Diagnostics(
-        elbo=elbo,
-        converged=converged,
-        convergence_message=message,
-        parameterization=parameterization,
-        centered_tasks=centered_tasks(scenario, prep, parameterization),
-    )
     return posterior, diag, first - t0, end - first
 
 

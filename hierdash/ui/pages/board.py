@@ -8,6 +8,10 @@ database only for the class's count and last result, and reads the rows again on
 when those changed. With the teacher key (typed, or from the teacher link) the class
 can be cleared, closed and reopened; without it, nothing changes.
 
+At each refresh the fragment also redraws the class banner's line above the page
+(:func:`~hierdash.ui.classroom.show_banner_line`) with the count it shows: one read of
+the database, one number, on the same refresh.
+
 Nicknames appear only in a table and in chart tooltips, as text; the CSV download is
 escaped against spreadsheet formulas.
 """
@@ -22,6 +26,7 @@ import streamlit as st
 from hierdash.charts.classroom import board_worlds_chart, scores_chart
 from hierdash.classroom import (
     BoardRow,
+    ClassInfo,
     ClassroomError,
     UnknownClass,
     board_frame,
@@ -30,18 +35,17 @@ from hierdash.classroom import (
 )
 from hierdash.classroom.codes import normalise_class_code
 from hierdash.ui.classroom import (
-    class_banner,
     class_code,
     class_links,
     classroom_store,
     join_class,
-    keep_class_in_url,
-    plain,
-    say,
+    show_banner_line,
     store_or_message,
     teacher_key,
 )
-from hierdash.ui.pages import PageSpec
+from hierdash.ui.words import plain, say
+
+__all__ = ["render"]
 
 BOARD_REFRESH_S = 2.0
 """Seconds between two looks at the database while the board is open."""
@@ -77,7 +81,7 @@ def _start_class() -> None:
 def _join() -> None:
     raw = (st.session_state.get("join_code") or "").strip()
     if not raw:
-        _message("warning", say("join_empty"))
+        _message("warning", say("classroom", "join_empty"))
         return
     code = normalise_class_code(raw[:200])
     try:
@@ -93,14 +97,16 @@ def _join() -> None:
 def _start_or_join() -> None:
     start, join = st.columns(2, gap="large")
     with start:
-        st.subheader(say("start_title"))
-        st.markdown(say("start_intro"))
-        st.button(say("start_button"), key="start_class", type="primary",
+        st.subheader(say("classroom", "start_title"))
+        st.markdown(say("classroom", "start_intro"))
+        st.button(say("classroom", "start_button"), key="start_class", type="primary",
                   icon=":material/school:", on_click=_start_class)
     with join:
-        st.subheader(say("join_title"))
-        st.text_input(say("join_label"), key="join_code", max_chars=40, help=say("join_help"))
-        st.button(say("join_button"), key="join_class", icon=":material/login:", on_click=_join)
+        st.subheader(say("classroom", "join_title"))
+        st.text_input(say("classroom", "join_label"), key="join_code", max_chars=40,
+                      help=say("classroom", "join_help"))
+        st.button(say("classroom", "join_button"), key="join_class", icon=":material/login:",
+                  on_click=_join)
 
 
 def _new_class_notice() -> None:
@@ -111,20 +117,21 @@ def _new_class_notice() -> None:
     code, key = new
     links = class_links(code, key)
     with st.container(border=True, key="new_class_box"):
-        st.success(say("started", code=code), icon=":material/school:")
-        st.markdown(say("students_link", code=code))
+        st.success(say("classroom", "started", code=code), icon=":material/school:")
+        st.markdown(say("classroom", "students_link", code=code))
         st.code(links["student"], language=None)
-        st.markdown(say("teacher_key_once"))
+        st.markdown(say("classroom", "teacher_key_once"))
         st.code(key, language=None)
-        st.markdown(say("teacher_link"))
+        st.markdown(say("classroom", "teacher_link"))
         st.code(links["teacher"], language=None, wrap_lines=True)
-        st.button(say("hide_key"), key="hide_key",
+        st.button(say("classroom", "hide_key"), key="hide_key",
                   on_click=lambda: st.session_state.pop("new_class", None))
 
 
 # -- the live board ----------------------------------------------------------------------
-def _rows(code: str) -> list[BoardRow] | None:
-    """The class's rows, read again only when its count or last result changed."""
+def _read_board(code: str) -> tuple[ClassInfo, list[BoardRow]] | None:
+    """The class's facts and rows; the rows are read again only when its count or last
+    result changed. None after saying why the board can't be read."""
     try:
         store = classroom_store()
         info = store.class_info(code)
@@ -134,11 +141,12 @@ def _rows(code: str) -> list[BoardRow] | None:
             cached = (mark, store.board(code))
             st.session_state.board_rows = cached
     except (ClassroomError, ValueError) as err:
+        show_banner_line(code, err)
         st.error(plain(err), icon=":material/cloud_off:")
         return None
     if info.closed:
-        st.info(say("closed_done"), icon=":material/lock:")
-    return cached[1]
+        st.info(say("classroom", "closed_done"), icon=":material/lock:")
+    return info, cached[1]
 
 
 def board_csv_text(frame: pd.DataFrame) -> str:
@@ -150,43 +158,49 @@ def board_csv_text(frame: pd.DataFrame) -> str:
 
 @st.fragment(run_every=BOARD_REFRESH_S)
 def live_board() -> None:
-    """The board: summary, charts, table and CSV; redrawn on its own every few seconds."""
+    """The board: summary, charts, table and CSV; redrawn on its own every few seconds.
+
+    Each run also redraws the class banner's line with the board's count.
+    """
     code = class_code()
     if code is None:
         return
-    rows = _rows(code)
-    if rows is None:
+    board = _read_board(code)
+    if board is None:
         return
+    info, rows = board
     summary = summarise_board(rows)
+    show_banner_line(code, info, results=summary.results)
     frame = board_frame(rows)
     cols = st.columns(4)
-    cols[0].metric(say("summary_results"), summary.results)
-    cols[1].metric(say("summary_partial_won"),
+    cols[0].metric(say("classroom", "summary_results"), summary.results)
+    cols[1].metric(say("classroom", "summary_partial_won"),
                    f"{summary.wins['partial pooling']} of {summary.results}")
-    cols[2].metric(say("summary_mean_score"),
+    cols[2].metric(say("classroom", "summary_mean_score"),
                    "–" if summary.mean_score is None else f"{summary.mean_score:.0f}")
-    cols[3].metric(say("summary_median_score"),
+    cols[3].metric(say("classroom", "summary_median_score"),
                    "–" if summary.median_score is None else f"{summary.median_score:.0f}")
     if not rows:
-        st.info(say("empty_board"), icon=":material/hourglass_empty:")
+        st.info(say("classroom", "empty_board"), icon=":material/hourglass_empty:")
     else:
-        st.markdown(say("wins_line", partial=summary.wins["partial pooling"],
+        st.markdown(say("classroom", "wins_line", partial=summary.wins["partial pooling"],
                         results=summary.results, no=summary.wins["no pooling"],
                         complete=summary.wins["complete pooling"]))
         left, right = st.columns([3, 2], gap="medium")
         with left:
-            st.markdown(say("worlds_title"))
+            st.markdown(say("classroom", "worlds_title"))
             st.altair_chart(board_worlds_chart(frame), width="stretch")
-            st.caption(say("worlds"))
+            st.caption(say("classroom", "worlds"))
         with right:
-            st.markdown(say("scores_title"))
+            st.markdown(say("classroom", "scores_title"))
             st.altair_chart(scores_chart(frame), width="stretch")
-        st.markdown(say("table_title"))
+        st.markdown(say("classroom", "table_title"))
         st.dataframe(frame[_TABLE_COLUMNS], hide_index=True, width="stretch", key="board_table")
-    st.download_button(say("download_button"), board_csv_text(frame), file_name=f"class_{code}.csv",
-                       mime="text/csv", icon=":material/download:", key="download_board",
-                       on_click="ignore", disabled=not rows)
-    st.caption(say("updated", time=datetime.now(UTC).strftime("%H:%M:%S"),
+    st.download_button(say("classroom", "download_button"), board_csv_text(frame),
+                       file_name=f"class_{code}.csv", mime="text/csv",
+                       icon=":material/download:", key="download_board", on_click="ignore",
+                       disabled=not rows)
+    st.caption(say("classroom", "updated", time=datetime.now(UTC).strftime("%H:%M:%S"),
                    seconds=BOARD_REFRESH_S))
 
 
@@ -195,16 +209,17 @@ def _manage(action: str) -> None:
     code = class_code()
     key = (st.session_state.get("teacher_key_input") or "").strip()
     if not key:
-        _message("warning", say("need_key"))
+        _message("warning", say("classroom", "need_key"))
         return
     try:
         store = classroom_store()
         if action == "clear":
             count = store.clear_class(code, key)
-            _message("success", say("cleared", count=count))
+            _message("success", say("classroom", "cleared", count=count))
         else:
             store.close_class(code, key, closed=action == "close")
-            _message("success", say("closed_done" if action == "close" else "reopened_done"))
+            _message("success", say("classroom", "closed_done") if action == "close"
+                     else say("classroom", "reopened_done"))
     except (ClassroomError, ValueError) as err:
         _message("error", str(err))
         return
@@ -213,25 +228,26 @@ def _manage(action: str) -> None:
 
 
 def _teacher_panel(code: str) -> None:
-    with st.expander(say("teacher_title"), expanded=teacher_key(code) is not None):
+    with st.expander(say("classroom", "teacher_title"), expanded=teacher_key(code) is not None):
         if "teacher_key_input" not in st.session_state:
             st.session_state.teacher_key_input = teacher_key(code) or ""
-        st.text_input(say("teacher_key_label"), key="teacher_key_input", type="password",
-                      max_chars=200, help=say("teacher_key_help"))
+        st.text_input(say("classroom", "teacher_key_label"), key="teacher_key_input",
+                      type="password", max_chars=200, help=say("classroom", "teacher_key_help"))
         clear, close, reopen = st.columns(3)
-        clear.button(say("clear_button"), key="clear_board", icon=":material/delete_sweep:",
-                     on_click=_manage, args=("clear",), width="stretch")
-        close.button(say("close_button"), key="close_class", icon=":material/lock:",
+        clear.button(say("classroom", "clear_button"), key="clear_board",
+                     icon=":material/delete_sweep:", on_click=_manage, args=("clear",),
+                     width="stretch")
+        close.button(say("classroom", "close_button"), key="close_class", icon=":material/lock:",
                      on_click=_manage, args=("close",), width="stretch")
-        reopen.button(say("reopen_button"), key="reopen_class", icon=":material/lock_open:",
-                      on_click=_manage, args=("reopen",), width="stretch")
+        reopen.button(say("classroom", "reopen_button"), key="reopen_class",
+                      icon=":material/lock_open:", on_click=_manage, args=("reopen",),
+                      width="stretch")
 
 
 def render() -> None:
     """Draw the class board page."""
-    class_banner()
-    st.title(say("board_title"))
-    st.markdown(say("board_intro"))
+    st.title(say("classroom", "board_title"))
+    st.markdown(say("classroom", "board_intro"))
     _show_message()
     if store_or_message() is None:
         return
@@ -240,10 +256,6 @@ def render() -> None:
     if code is None:
         _start_or_join()
         return
-    keep_class_in_url()
     live_board()
     _teacher_panel(code)
 
-
-PAGE = PageSpec(render=render, title="Class board", icon=":material/leaderboard:",
-                url_path="board")

@@ -9,14 +9,14 @@ the reading in words, coverage against nominal, the PIT-ECDF, time per world.
 The samplers run in the background in :data:`LAB_RUNS`, a
 :class:`~hierdash.ui.fit_registry.FitRegistry` of lab jobs keyed by the whole
 :class:`~hierdash.calibration.lab.LabSettings` (one run shared by everyone asking for
-the same settings), watched by a fragment that redraws the worlds done so far. The
-server never forks: a job fits its worlds one after another in one worker thread.
+the same settings) and followed by the page's :class:`~hierdash.ui.jobs.BackgroundJob`,
+whose fragment redraws the worlds done so far. The server never forks: a job fits its
+worlds one after another in one worker thread.
 """
 
 from __future__ import annotations
 
 import time
-import uuid
 
 import pandas as pd
 import streamlit as st
@@ -41,29 +41,28 @@ from hierdash.calibration.summary import summarise_checks
 from hierdash.calibration.world_check import INTERVALS, checks_frame
 from hierdash.charts.calibration import coverage_chart, pit_ecdf_chart, seconds_chart
 from hierdash.classroom.csv_safe import safe_csv
-from hierdash.inference.results import FitStopped
 from hierdash.scenario import METHODS, PADDINGS, PARAMETERIZATIONS
 from hierdash.ui.controls import scenario_sidebar
 from hierdash.ui.fit_registry import FitJob, FitRegistry
+from hierdash.ui.jobs import BackgroundJob
 from hierdash.ui.labels import method_label, parameterization_label
-from hierdash.ui.pages import PageSpec
 from hierdash.ui.shared import TIME_BUDGET_S
 from hierdash.ui.state import init_session
-from hierdash.ui.words import words
+from hierdash.ui.words import say
 
-__all__ = ["LAB_RUNS", "render", "PAGE"]
+__all__ = ["render"]
 
 LAB_RUNNER = LabRunner()
 LAB_RUNS = FitRegistry(LAB_RUNNER, time_budget_s=TIME_BUDGET_S, max_results=16, ttl_s=2 * 3600)
 """Sampling lab runs of every session; a world past ``TIME_BUDGET_S`` stops its run."""
-
-_POLL_S = 1.0  # seconds between two redraws of a running lab
+# The lab's live view is its worlds so far, charts with widget keys that can be drawn
+# only once per page run: the page's run does not wait for the job in place.
+_LAB: BackgroundJob[LabSettings] = BackgroundJob(
+    name="lab", registry=LAB_RUNS, stop_key="lab_stop", wait_in_run=False,
+    partial=LAB_RUNNER.partial)
+"""This session's sampling run; a run that ends without a result keeps its worlds so far."""
 _CURRENT = "current"
 _OWN = "own"
-
-
-def _w(key: str, **values: object) -> str:
-    return words("calibration", key, **values)
 
 
 @st.cache_resource(max_entries=32, ttl=2 * 3600, show_spinner=False,
@@ -80,12 +79,6 @@ def ready_runs(key: str):
     return tuple(load_ready(name) for name in ready.runs)
 
 
-def _watcher() -> str:
-    if "lab_watcher" not in st.session_state:
-        st.session_state.lab_watcher = uuid.uuid4().hex
-    return st.session_state.lab_watcher
-
-
 def _run_label(method: str, parameterization: str, padding: str) -> str:
     label = method_label(method)
     if method != "exact":
@@ -99,18 +92,20 @@ def _run_label(method: str, parameterization: str, padding: str) -> str:
 def _family(scenario) -> WorldFamily | None:
     options = [_CURRENT, *FAMILIES]
     choice = st.selectbox(
-        _w("family"), options, key="lab_family", help=_w("family_help"),
-        format_func=lambda name: _w("current_family") if name == _CURRENT
+        say("calibration", "family"), options, key="lab_family",
+        help=say("calibration", "family_help"),
+        format_func=lambda name: say("calibration", "current_family") if name == _CURRENT
         else f"{name}: {FAMILIES[name].description}")
     if choice != _CURRENT:
         return FAMILIES[choice]
     if scenario is None:
-        st.error(_w("family_unusable", problem="the sidebar's settings are not usable"))
+        st.error(say("calibration", "family_unusable",
+                     problem="the sidebar's settings are not usable"))
         return None
     try:
         return WorldFamily.from_scenario(scenario)
     except ValueError as err:
-        st.error(_w("family_unusable", problem=str(err)), icon=":material/block:")
+        st.error(say("calibration", "family_unusable", problem=str(err)), icon=":material/block:")
         return None
 
 
@@ -119,16 +114,17 @@ def _settings(scenario) -> LabSettings | None:
     method_col, par_col, pad_col = st.columns(3)
     method = method_col.selectbox("Method", METHODS, key="lab_method",
                                   index=METHODS.index("exact"), format_func=method_label,
-                                  help=_w("method_help"))
+                                  help=say("calibration", "method_help"))
     parameterization = par_col.radio("Parameterization", PARAMETERIZATIONS,
                                      key="lab_parameterization", horizontal=True,
                                      format_func=parameterization_label)
     padding = pad_col.radio("Padding", PADDINGS, key="lab_padding", horizontal=True)
     worlds_col, seed_col = st.columns(2)
     n_worlds = worlds_col.number_input("Worlds", min_value=1, max_value=MAX_WORLDS, value=100,
-                                       step=10, key="lab_worlds", help=_w("worlds_help"))
+                                       step=10, key="lab_worlds",
+                                       help=say("calibration", "worlds_help"))
     seed = seed_col.number_input("Seed", min_value=0, max_value=2**31 - 1, value=1, step=1,
-                                 key="lab_seed", help=_w("seed_help"))
+                                 key="lab_seed", help=say("calibration", "seed_help"))
     if family is None:
         return None
     return LabSettings(family=family, method=method, parameterization=parameterization,
@@ -143,37 +139,38 @@ def show_results(runs: dict[str, tuple], *, key: str) -> None:
     """
     runs = {label: checks for label, checks in runs.items() if checks}
     if not runs:
-        st.info(_w("no_worlds_yet"))
+        st.info(say("calibration", "no_worlds_yet"))
         return
     summaries = {label: summarise_checks(checks) for label, checks in runs.items()}
-    st.subheader(_w("reading_title"))
+    st.subheader(say("calibration", "reading_title"))
     for label, summary in summaries.items():
-        unconverged = (_w("no_rhat") if summary.unconverged_share is None
-                       else _w("unconverged", share=summary.unconverged_share))
-        st.markdown(_w("health", method=label, worlds=summary.n_worlds,
-                       divergent=summary.divergent_share, unconverged=unconverged,
-                       seconds=summary.median_seconds))
-        lines = [_w(f"reading_{v.reading}", method=label, level=v.level, coverage=v.coverage,
-                    interval=v.interval, band=1.96 * v.se) for v in verdicts(summary)]
+        unconverged = (say("calibration", "no_rhat") if summary.unconverged_share is None
+                       else say("calibration", "unconverged", share=summary.unconverged_share))
+        st.markdown(say("calibration", "health", method=label, worlds=summary.n_worlds,
+                        divergent=summary.divergent_share, unconverged=unconverged,
+                        seconds=summary.median_seconds))
+        lines = [say("calibration", f"reading_{v.reading}", method=label, level=v.level,
+                     coverage=v.coverage, interval=v.interval, band=1.96 * v.se)
+                 for v in verdicts(summary)]
         st.markdown("\n".join(f"- {line}" for line in lines))
-    st.subheader(_w("coverage_title"))
+    st.subheader(say("calibration", "coverage_title"))
     st.altair_chart(coverage_chart(coverage_frame(summaries)), key=f"{key}_coverage")
-    st.caption(_w("coverage_look"))
-    st.subheader(_w("pit_title"))
+    st.caption(say("calibration", "coverage_look"))
+    st.subheader(say("calibration", "pit_title"))
     st.altair_chart(pit_ecdf_chart(pit_ecdf_frame(runs)), key=f"{key}_pit")
-    st.caption(_w("pit_look", band=f"{PIT_PROB:.0%}"))
-    st.subheader(_w("seconds_title"))
+    st.caption(say("calibration", "pit_look", band=f"{PIT_PROB:.0%}"))
+    st.subheader(say("calibration", "seconds_title"))
     worlds = worlds_frame(runs)
     st.altair_chart(seconds_chart(worlds), key=f"{key}_seconds")
     frames = [checks_frame(checks).assign(run=label) for label, checks in runs.items()]
     csv = safe_csv(pd.concat(frames, ignore_index=True))
-    st.download_button(_w("download"), data=csv, file_name="ranks.csv", mime="text/csv",
-                       key=f"{key}_download", icon=":material/download:")
+    st.download_button(say("calibration", "download"), data=csv, file_name="ranks.csv",
+                       mime="text/csv", key=f"{key}_download", icon=":material/download:")
 
 
 def _ready(key: str) -> None:
     ready = available_ready_sets()[key]
-    st.markdown(_w("ready_intro", description=ready.description))
+    st.markdown(say("calibration", "ready_intro", description=ready.description))
     runs = {}
     for saved in ready_runs(key):
         meta = saved.meta
@@ -183,54 +180,13 @@ def _ready(key: str) -> None:
 
 
 # -- a sampling run in the background ----------------------------------------------------
-def _job() -> FitJob | None:
-    return st.session_state.get("lab_job")
-
-
-def _start(settings: LabSettings) -> None:
-    st.session_state.lab_job = LAB_RUNS.start(settings, _watcher())
-    st.session_state.pop("lab_stopped", None)
-
-
-def _stop() -> None:
-    job = st.session_state.pop("lab_job", None)
-    if job is not None:
-        job.leave(_watcher())
-        st.session_state.lab_stopped = (job.scenario, LAB_RUNNER.partial(job.scenario))
-
-
-def _settle(settings: LabSettings) -> None:
-    """Leave a job of other settings; file a job that has ended."""
-    job = _job()
-    if job is None:
-        return
-    if job.scenario != settings:
-        job.leave(_watcher())
-        del st.session_state["lab_job"]
-    elif job.done():
-        del st.session_state["lab_job"]
-        try:
-            job.future.result(timeout=0)
-        except FitStopped:
-            st.session_state.lab_stopped = (settings, LAB_RUNNER.partial(settings))
-        except Exception as err:  # noqa: BLE001 - never a traceback on the page
-            st.session_state.lab_failed = (settings, f"{type(err).__name__}: {err}")
-
-
-@st.fragment(run_every=_POLL_S)
-def _live(label: str) -> None:
-    """The running lab's progress and its worlds so far, redrawn until it ends."""
-    job = _job()
-    if job is None:
-        return
-    if job.done():
-        st.rerun()
-    job.touch(_watcher())
-    checks = LAB_RUNNER.partial(job.scenario)
+def _draw_live(job: FitJob[LabSettings], label: str) -> None:
+    """The running lab's progress and its worlds so far (redrawn at every poll)."""
+    checks = LAB_RUNNER.partial(job.key)
     now = job.progress()
     st.progress(min(max(now.fraction or 0.0, 0.0), 1.0),
-                text=_w("running", total=job.scenario.n_worlds, method=label,
-                        done=len(checks), elapsed=now.elapsed_s))
+                text=say("calibration", "running", total=job.key.n_worlds, method=label,
+                         done=len(checks), elapsed=now.elapsed_s))
     show_results({label: checks}, key="live")
 
 
@@ -238,47 +194,44 @@ def _sampling(settings: LabSettings, label: str) -> None:
     try:
         seconds = check_budget(settings)
     except BudgetExceeded as err:
-        st.error(_w("budget_refused", reason=str(err)), icon=":material/block:")
+        st.error(say("calibration", "budget_refused", reason=str(err)), icon=":material/block:")
         return
     run_col, stop_col, note_col = st.columns([2, 1, 3], vertical_alignment="center")
-    # Started here, not in an on_click callback: a callback gets the settings of the run
-    # that drew the button, which a click landing during a rerun (a changed world count)
-    # would make stale, and the job would be left at once for the page's settings.
-    if run_col.button(_w("run"), type="primary", icon=":material/play_arrow:", key="lab_run",
-                      help=_w("run_help"), width="stretch", disabled=_job() is not None):
-        _start(settings)
-    note_col.caption(_w("estimate", seconds=seconds, budget=LAB_BUDGET_S))
-    failed = st.session_state.get("lab_failed")
-    if failed is not None and failed[0] == settings:
-        st.error(_w("failed", error=failed[1]), icon=":material/error:")
-    if _job() is not None:
-        stop_col.button("Stop", key="lab_stop", icon=":material/stop_circle:", on_click=_stop,
-                        help=_w("stop_help"), width="stretch")
-        _live(label)
+    if run_col.button(say("calibration", "run"), type="primary", icon=":material/play_arrow:",
+                      key="lab_run", help=say("calibration", "run_help"), width="stretch",
+                      disabled=_LAB.job() is not None):
+        _LAB.start(settings)
+    note_col.caption(say("calibration", "estimate", seconds=seconds, budget=LAB_BUDGET_S))
+    _LAB.follow(settings, stop_column=stop_col, draw=lambda job: _draw_live(job, label),
+                stop_help=say("calibration", "stop_help"))
+    if _LAB.job() is not None:
         return
-    finished = LAB_RUNS.finished(settings)
+    ended = _LAB.ended(settings)  # said for as long as the settings stay
+    if ended is not None and ended.how == "failed":
+        st.error(say("calibration", "failed", error=ended.reason), icon=":material/error:")
+    finished = _LAB.result(settings)
     if finished is not None:
         show_results({label: finished.checks}, key="lab")
         return
-    stopped = st.session_state.get("lab_stopped")
-    if stopped is not None and stopped[0] == settings:
-        st.warning(_w("stopped", done=len(stopped[1])), icon=":material/stop_circle:")
-        show_results({label: stopped[1]}, key="lab")
+    if ended is not None and ended.how in ("stopped", "ran_out"):
+        st.warning(say("calibration", "stopped", done=len(ended.partial)),
+                   icon=":material/stop_circle:")
+        show_results({label: ended.partial}, key="lab")
         return
-    st.info(_w("press_run", seconds=seconds))
+    st.info(say("calibration", "press_run", seconds=seconds))
 
 
 def render() -> None:
     """Draw the calibration lab."""
     init_session()
     scenario = scenario_sidebar()  # the current settings a family can be made of
-    st.title(_w("title"))
-    st.markdown(_w("intro", top=f"{INTERVALS[-1]:.0%}"))
+    st.title(say("calibration", "title"))
+    st.markdown(say("calibration", "intro", top=f"{INTERVALS[-1]:.0%}"))
     ready = available_ready_sets()
     options = [_OWN, *ready]
     shown = st.segmented_control(
-        "Show", options, default=_OWN, key="lab_show", help=_w("show_help"),
-        format_func=lambda k: _w("own_run") if k == _OWN else ready[k].title)
+        "Show", options, default=_OWN, key="lab_show", help=say("calibration", "show_help"),
+        format_func=lambda k: say("calibration", "own_run") if k == _OWN else ready[k].title)
     if shown in ready:
         _ready(shown)
         return
@@ -286,7 +239,7 @@ def render() -> None:
     if settings is None:
         return
     label = _run_label(settings.method, settings.parameterization, settings.padding)
-    _settle(settings)
+    _LAB.settle(settings)
     if settings.method == "exact":
         start = time.perf_counter()
         with st.spinner(f"Fitting {settings.n_worlds} worlds exactly"):
@@ -297,6 +250,3 @@ def render() -> None:
         return
     _sampling(settings, label)
 
-
-PAGE = PageSpec(render=render, title="Calibration lab", icon=":material/target:",
-                url_path="calibration")

@@ -13,13 +13,7 @@ import streamlit as st
 
 from hierdash.inference.results import FitResult
 from hierdash.scenario import Scenario
-from hierdash.ui.classroom import (
-    class_banner,
-    keep_class_in_url,
-    remember_scenario,
-    say,
-    send_to_board,
-)
+from hierdash.ui.classroom import remember_scenario, send_to_board
 from hierdash.ui.controls import scenario_sidebar
 from hierdash.ui.fitting import (
     fit_bar,
@@ -30,37 +24,35 @@ from hierdash.ui.fitting import (
     settle_fit,
 )
 from hierdash.ui.labels import method_label
-from hierdash.ui.pages import PageSpec
 from hierdash.ui.results import downloads, result_sections, share_link, world_line
 from hierdash.ui.shared import exact_fit
 from hierdash.ui.state import init_session, link_problems, sync_url
-from hierdash.ui.words import words
+from hierdash.ui.words import say
+
+__all__ = ["render"]
 
 
 def render() -> None:
     """Draw the explore page."""
-    class_banner()  # first: it takes the class link out of the URL before the settings are read
     init_session()
     scenario = scenario_sidebar()
-    st.title(words("explore", "title"))
-    st.markdown(words("explore", "intro"))
+    st.title(say("explore", "title"))
+    st.markdown(say("explore", "intro"))
     problems = link_problems(scenario)
     if problems:
         listed = "\n".join(f"- {p}" for p in problems)
-        st.warning(words("explore", "link_problems", listed=listed), icon=":material/link_off:")
+        st.warning(say("explore", "link_problems", listed=listed), icon=":material/link_off:")
     settle_fit(scenario)
     if scenario is None:
-        st.info(words("explore", "fix_the_setting"))
-        keep_class_in_url()
+        st.info(say("explore", "fix_the_setting"))
         return
     sync_url(scenario)
-    keep_class_in_url()
     remember_scenario(scenario)
     world_line(scenario)
     try:
         exact = exact_fit(scenario.replace(method="exact"))
     except Exception as err:  # noqa: BLE001 - never a traceback on the page
-        st.error(words("explore", "world_unfit", error=f"{type(err).__name__}: {err}"),
+        st.error(say("explore", "world_unfit", error=f"{type(err).__name__}: {err}"),
                  icon=":material/error:")
         return
     fit_and_charts(scenario, exact)
@@ -83,9 +75,8 @@ def fit_and_charts(scenario: Scenario, exact: FitResult) -> None:
     shown = sampled or exact
     result_sections(shown, scenario)
     send_to_board(shown.scenario, shown.errors, key="explore",
-                  what=say("send_what_fit", method=method_label(shown.scenario.method)))
-    st.subheader(words("explore", "downloads_title"))
+                  what=say("classroom", "send_what_fit",
+                           method=method_label(shown.scenario.method)))
+    st.subheader(say("explore", "downloads_title"))
     downloads(shown)
 
-
-PAGE = PageSpec(render=render, title="Explore", icon=":material/compress:", url_path="explore")

@@ -163,13 +163,6 @@ def test_an_upload_stays_in_its_session():
         "alpha" in repr(v) for v in second.session_state["yd_memo"].values())
 
 
-def test_plain_escapes_markdown():
-    from hierdash.ui.pages.your_data import plain
-
-    assert plain("**x** [a](http://e) <b>") == r"\*\*x\*\* \[a\]\(http\:\/\/e\) \<b\>".replace(
-        r"\/", "/")
-
-
 def test_loo_numbers_on_the_page_match_the_engine():
     from hierdash.own_data import compare_pooling
     from hierdash.own_data.datasets import RADON, load_radon
@@ -209,8 +202,9 @@ def test_every_words_entry_the_page_asks_for_exists():
     from hierdash.ui.words import keys
 
     tree = ast.parse(Path(your_data.__file__).read_text(encoding="utf-8"))
-    asked = {node.args[0].value for node in ast.walk(tree)
-             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_page_words"
-             and node.args and isinstance(node.args[0], ast.Constant)}
+    asked = {node.args[1].value for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "say"
+             and len(node.args) >= 2 and all(isinstance(a, ast.Constant) for a in node.args[:2])
+             and node.args[0].value == "your_data"}
     assert len(asked) > 30
     assert asked <= set(keys("your_data")), asked - set(keys("your_data"))
