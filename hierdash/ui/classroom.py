@@ -265,8 +265,9 @@ def show_banner_line(code: str, info: ClassInfo | Exception, *,
         line.markdown(say("classroom", "banner_unreadable", code=code, problem=plain(info)))
         return
     state = say("classroom", "banner_closed") if info.closed else say("classroom", "banner_open")
+    count = info.results if results is None else results
     line.markdown(say("classroom", "banner", code=code, state=state,
-                      results=info.results if results is None else results))
+                      results=f"{count} result" if count == 1 else f"{count} results"))
 
 
 def keep_class_in_url() -> None:
@@ -373,3 +374,5 @@ def send_to_board(scenario: Scenario, errors: Mapping[str, float], *, key: str,
             box = st.success if kind == "success" else st.error
             box(plain(message), icon=":material/check_circle:" if kind == "success"
                 else ":material/error:")
+            if kind == "success":  # the banner above counts the result just sent
+                show_banner_line(code, _info(code))

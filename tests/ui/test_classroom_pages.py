@@ -136,6 +136,7 @@ def test_students_send_and_the_board_shows_them():
     assert query(at)["class"] == code and query(at)["outlier_task"] == "4"
     send(at, nickname="=HYPERLINK(\"http://x\")")
     assert f"Sent to class {code}" in unescape(texts(ok(at).success))
+    assert f"**Class {code}** · 1 result on the board · open" in texts(at.markdown)
     rows = store().board(code)
     assert len(rows) == 1 and rows[0].nickname.startswith("=HYPERLINK")
     assert "outlier_task=4" in rows[0].scenario_query
