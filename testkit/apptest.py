@@ -27,6 +27,29 @@ def open_page(query: Mapping[str, str] | None = None, *, timeout: float = 180) -
     return at.run()
 
 
+# The app as app.py assembles it, opened on the page ``want`` (AppTest can't switch to a
+# page that is a function, so the page asked for is made the default).
+_FRAMED_PAGE = """
+from hierdash.ui.navigation import frame, menu
+page = menu(default={want!r})
+with frame():
+    page.run()
+"""
+
+
+def open_named_page(want: str, query: Mapping[str, str] | None = None, *,
+                    timeout: float = 180, session: Mapping[str, object] | None = None,
+                    ) -> AppTest:
+    """The page whose address is ``want``, in the app's frame, after one run (with
+    ``session`` set in its session state first, as a returning student's would be)."""
+    at = AppTest.from_string(_FRAMED_PAGE.format(want=want), default_timeout=timeout)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    for key, value in (session or {}).items():
+        at.session_state[key] = value
+    return at.run()
+
+
 def ok(at: AppTest) -> AppTest:
     """``at`` after checking it shows neither an exception nor an error box."""
     assert not at.exception, [e.value for e in at.exception]

@@ -1,6 +1,5 @@
 """The app in a real browser: served by ``streamlit run``, opened in headless Chromium."""
 
-import os
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -9,9 +8,6 @@ import pytest
 from hierdash.scenario import Scenario
 from testkit.browser import (
     ROOT,
-    chromium_path,
-    launch,
-    served_app,
     wait_for_app_idle,
     wait_for_charts,
 )
@@ -19,27 +15,6 @@ from testkit.browser import (
 pytestmark = pytest.mark.browser
 
 SHOTS = ROOT / "artifacts" / "browser"
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    if chromium_path() is None:
-        if os.environ.get("HIERDASH_REQUIRE_BROWSER"):
-            pytest.fail("chromium is required here (apt-get install -y chromium)")
-        pytest.skip("no chromium: apt-get install -y chromium")
-    pytest.importorskip("playwright")
-    with served_app() as (url, _proc):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser(app_url):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = launch(pw)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

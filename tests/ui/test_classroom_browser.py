@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from testkit.browser import ROOT, chromium_path, launch, served_app, wait_for_app_idle
+from testkit.browser import ROOT, served_app, wait_for_app_idle
 
 pytestmark = pytest.mark.browser
 
@@ -31,21 +31,6 @@ STUDENT_SEEDS = (11, 12, 13, 14, 15)
 SAMPLED = os.environ.get("HIERDASH_CLASS_BROWSER_FIT", "exact") == "nuts"
 FIT = "method=nuts&draws=300&tune=300&chains=2" if SAMPLED else "method=exact"
 SEND_TO_SCREEN_LIMIT_S = 30.0  # the board refreshes every 2 s; a shared, loaded machine is slower
-
-
-@pytest.fixture(scope="module")
-def playwright_browser():
-    if chromium_path() is None:
-        if os.environ.get("HIERDASH_REQUIRE_BROWSER"):
-            pytest.fail("chromium is required here (apt-get install -y chromium)")
-        pytest.skip("no chromium: apt-get install -y chromium")
-    pytest.importorskip("playwright")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = launch(pw)
-        yield browser
-        browser.close()
 
 
 def _context_page(browser):
@@ -123,8 +108,8 @@ def _student_sends(browser, url: str, code: str, seed: int, teacher) -> float:
         context.close()
 
 
-def test_five_students_a_wrong_key_and_a_restart(playwright_browser, tmp_path, monkeypatch):
-    browser = playwright_browser
+def test_five_students_a_wrong_key_and_a_restart(browser, tmp_path, monkeypatch):
+    browser = browser
     monkeypatch.delenv("HIERDASH_DB_URL", raising=False)
     monkeypatch.setenv("HIERDASH_DATA_DIR", str(tmp_path))  # served_app passes the environment
     timings: list[float] = []

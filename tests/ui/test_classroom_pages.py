@@ -28,35 +28,16 @@ from hierdash.classroom import (
 from hierdash.inference import fit
 from hierdash.scenario import Scenario
 from hierdash.ui.words import keys
-from testkit.apptest import chart_data, ok, query, texts
+from testkit.apptest import chart_data, ok, open_named_page, query, texts
 
-pytestmark = pytest.mark.app
+pytestmark = [pytest.mark.app, pytest.mark.usefixtures("board_database")]
 
 ROOT = Path(__file__).resolve().parents[2]
-# The app as app.py assembles it, opened on the page ``want`` (AppTest can't switch to a
-# page that is a function, so the page asked for is made the default).
-SCRIPT = """
-from hierdash.ui.navigation import frame, menu
-page = menu(default={want!r})
-with frame():
-    page.run()
-"""
 OUTLIER_WORLD = {"samples": "60,60,60,60,3", "outlier_task": "4", "method": "exact"}
 
 
-@pytest.fixture(autouse=True)
-def board_database(tmp_path, monkeypatch):
-    """A fresh SQLite board for each test."""
-    monkeypatch.delenv("HIERDASH_DB_URL", raising=False)
-    monkeypatch.setenv("HIERDASH_DATA_DIR", str(tmp_path))
-    return tmp_path
-
-
 def page(want: str, params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_string(SCRIPT.format(want=want), default_timeout=120)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    return at.run()
+    return open_named_page(want, params, timeout=120)
 
 
 def store() -> ClassroomStore:
@@ -324,9 +305,8 @@ def test_predict_opens_on_a_world_with_pulls_to_predict():
     at.radio(key="predict_source").set_value("explore").run()
     assert "2 tasks with 100, 80 samples" in texts(ok(at).markdown)
     chosen = at.session_state["predict_source_chosen"]
-    back = AppTest.from_string(SCRIPT.format(want="predict"), default_timeout=120)
-    back.session_state["predict_source_chosen"] = chosen
-    assert ok(back.run()).radio(key="predict_source").value == "explore"
+    back = open_named_page("predict", session={"predict_source_chosen": chosen}, timeout=120)
+    assert ok(back).radio(key="predict_source").value == "explore"
 
 
 def test_predict_opens_on_the_world_a_link_sets():

@@ -18,32 +18,15 @@ import hierdash
 from hierdash.classroom import ClassroomStore, StudentResult, resolve_db_url
 from hierdash.scenario import Scenario
 from hierdash.ui.navigation import PAGES, navigation_pages, page
-from testkit.apptest import ok, query, texts
+from testkit.apptest import ok, open_named_page, query, texts
+
+pytestmark = pytest.mark.usefixtures("board_database")
 
 PAGES_DIR = Path(hierdash.__file__).parent / "ui" / "pages"
-# The app as app.py assembles it, opened on the page ``want`` (AppTest can't switch to a
-# page that is a function, so the page asked for is made the default).
-SCRIPT = """
-from hierdash.ui.navigation import frame, menu
-page = menu(default={want!r})
-with frame():
-    page.run()
-"""
-
-
-@pytest.fixture(autouse=True)
-def board_database(tmp_path, monkeypatch):
-    """A fresh SQLite board for each test."""
-    monkeypatch.delenv("HIERDASH_DB_URL", raising=False)
-    monkeypatch.setenv("HIERDASH_DATA_DIR", str(tmp_path))
-    return tmp_path
 
 
 def open_page(want: str, params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_string(SCRIPT.format(want=want), default_timeout=180)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    return at.run()
+    return open_named_page(want, params, timeout=180)
 
 
 def store() -> ClassroomStore:

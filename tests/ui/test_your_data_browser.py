@@ -3,38 +3,16 @@ through the file input, columns chosen, charts drawn."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from testkit.browser import ROOT, chromium_path, launch, served_app, wait_for_charts
+from testkit.browser import ROOT, wait_for_charts
 
 pytestmark = pytest.mark.browser
 
 SHOTS = ROOT / "artifacts" / "browser"
 N_CHARTS = 5  # by size, shrinkage, parent and spread, PPC (the visible tab), LOO
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    if chromium_path() is None:
-        if os.environ.get("HIERDASH_REQUIRE_BROWSER"):
-            pytest.fail("chromium is required here (apt-get install -y chromium)")
-        pytest.skip("no chromium: apt-get install -y chromium")
-    pytest.importorskip("playwright")
-    with served_app() as (url, _proc):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser(app_url):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = launch(pw)
-        yield browser
-        browser.close()
 
 
 def _idle(page, timeout_ms: int = 240_000) -> None:
