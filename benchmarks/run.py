@@ -14,12 +14,15 @@ Every time is ``time.perf_counter`` wall time:
 - ``min_ess``: the smallest bulk ESS over the real tasks' child weights (computed from
   the draws for every method, also the independent draws of ``exact`` and ADVI);
 - ``ess_per_s``: ``min_ess / sample_s``;
-- ``max_abs_z``: the largest ``|mean - exact_mean| / exact_sd`` over all weights.
+- ``max_abs_z``: the largest ``|mean - exact_mean| / exact_sd`` over all weights;
+- ``x_seed_advi``: the seed notebook's ``pm.fit(100000)`` (``seed_advi``, PyMC called
+  directly, :mod:`benchmarks.advi_rows`) end to end on the same world over the row's.
 
 Examples::
 
     python -m benchmarks --quick                  # a few minutes: default world only
     python -m benchmarks                          # all worlds, 5 repeats (15-25 min)
+    python -m benchmarks --worlds default --methods advi,fullrank_advi,seed_advi
     python -m benchmarks --worlds default --methods nuts,exact --repeats 10
     python -m benchmarks --profile                # cProfile of warm exact and nuts fits
     python -m benchmarks --quick --cold-disk-cache  # a truly cold compile (empty caches)
@@ -43,6 +46,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.advi_rows import PM_FIT_METHODS, add_seed_ratios, advi_targets
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 # The fixed worlds: the default, 20 tasks of 5 to 200 rows, 50 tasks of 200 rows.
@@ -53,23 +58,24 @@ WORLDS: dict[str, dict[str, Any]] = {
 }
 
 # Benchmark method name -> the scenario fields that select it. seed_advi is the
-# notebook's method: mean-field ADVI with 100,000 iterations.
+# notebook's own pm.fit(100000), PyMC called directly (PM_FIT_METHODS) on the model the
+# compiled ADVI loop fits.
 METHODS: dict[str, dict[str, Any]] = {
     "exact": {"method": "exact"},
     "nuts": {"method": "nuts"},
     "pymc_nuts": {"method": "pymc_nuts"},
     "advi": {"method": "advi"},
     "fullrank_advi": {"method": "fullrank_advi"},
-    "seed_advi": {"method": "advi", "advi_iterations": 100_000},
+    "seed_advi": {"method": "advi"},
 }
-DEFAULT_METHODS = ("nuts", "exact", "pymc_nuts", "seed_advi")
-SLOW = frozenset({"pymc_nuts", "advi", "fullrank_advi", "seed_advi"})
+DEFAULT_METHODS = ("nuts", "exact", "pymc_nuts", "advi", "fullrank_advi", "seed_advi")
+SLOW = frozenset({"pymc_nuts", "seed_advi"})
 # Methods that only run on the default world unless named in --methods: the targets
 # need seed_advi there only, and each of its fits takes about a minute.
 DEFAULT_WORLD_ONLY = frozenset({"seed_advi"})
 
 NUMERIC = ("compile_s", "sample_s", "end_to_end_s", "fit_total_s", "min_ess", "ess_per_s",
-           "max_abs_z", "divergences")
+           "max_abs_z", "divergences", "iterations")
 
 
 # ---------------------------------------------------------------------------
@@ -126,15 +132,22 @@ def child_min_ess(result) -> float:
 
 def measure(world: str, method: str) -> dict[str, Any]:
     """Fit ``world`` with ``method`` once and return the measurements."""
+    from contextlib import nullcontext
+
+    from benchmarks.pm_fit import pm_fit_runner, runner_replaced
     from hierdash.inference import fit
+    from hierdash.inference.models.advi_kernel import advi_steps
     from hierdash.inference.models.compiled import NUTPIE_CACHE
 
     scenario = scenario_for(world, method)
+    replaced = (runner_replaced(scenario.method, pm_fit_runner(**PM_FIT_METHODS[method]))
+                if method in PM_FIT_METHODS else nullcontext())
     gc.collect()
-    compilations = NUTPIE_CACHE.compilations
-    start = time.perf_counter()
-    result = fit(scenario)
-    end_to_end = time.perf_counter() - start
+    compilations = NUTPIE_CACHE.compilations + len(advi_steps.signatures)
+    with replaced:
+        start = time.perf_counter()
+        result = fit(scenario)
+        end_to_end = time.perf_counter() - start
     min_ess = child_min_ess(result)
     z = np.abs(result.weights["z_vs_exact"].to_numpy(dtype=float))
     return {
@@ -147,7 +160,8 @@ def measure(world: str, method: str) -> dict[str, Any]:
         "max_abs_z": float(np.nanmax(z)),
         "divergences": int(result.diagnostics.divergences),
         "max_rhat": result.diagnostics.max_rhat,
-        "new_compilations": NUTPIE_CACHE.compilations - compilations,
+        "iterations": None if result.diagnostics.elbo is None else len(result.diagnostics.elbo),
+        "new_compilations": NUTPIE_CACHE.compilations + len(advi_steps.signatures) - compilations,
     }
 
 
@@ -176,6 +190,7 @@ def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     worlds, methods = list(WORLDS), list(METHODS)
     rows.sort(key=lambda r: (worlds.index(r["world"]), methods.index(r["method"]),
                              order[r["phase"]]))
+    add_seed_ratios(rows)
     return rows
 
 
@@ -275,6 +290,7 @@ def evaluate_targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             f"{n['min_ess']:.0f} in {n['sample_s']:.2f} s vs {p['min_ess']:.0f} in "
             f"{p['sample_s']:.1f} s){_src(p)}")
 
+    out += advi_targets(rows)
     for r in rows:
         if r["phase"] == "cold" and r["method"] == "nuts":
             where = "first fit in this process" if r["first_in_process"] else \
@@ -307,13 +323,15 @@ def _fmt(value, kind: str) -> str:
         return f"{value:.3f}" if value < 10 else f"{value:.1f}"
     if kind == "int":
         return f"{value:.0f}"
+    if kind == "x":
+        return f"{value:.1f}x" if value < 100 else f"{value:.0f}x"
     return f"{value:.3f}"
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
     head = ("world", "method", "phase", "n", "compile_s", "sample_s", "end_to_end_s",
-            "min_ess", "ess_per_s", "max_abs_z")
-    kinds = ("", "", "", "", "s", "s", "s", "int", "int", "z")
+            "min_ess", "ess_per_s", "max_abs_z", "iterations", "x_seed_advi")
+    kinds = ("", "", "", "", "s", "s", "s", "int", "int", "z", "int", "x")
     lines = [[str(h) for h in head]]
     for r in rows:
         lines.append([r["world"], r["method"], r["phase"], str(r["n"])]
@@ -377,7 +395,7 @@ def run(args) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                  first_in_process=first[0], disk_cache_warm=cache_before["warm"])
         first[0] = False
         runs.append(m)
-        log(f"[{count[0]}/{total_fits}] {world:8s} {method:10s} {phase} r{repeat}: "
+        log(f"[{count[0]}/{total_fits}] {world:8s} {method:13s} {phase} r{repeat}: "
             f"end to end {m['end_to_end_s']:.3f} s (compile {m['compile_s']:.2f}, "
             f"sample {m['sample_s']:.3f}), min ESS {m['min_ess']:.0f}, "
             f"max|z| {m['max_abs_z']:.3f}")
@@ -415,6 +433,7 @@ def run(args) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         "disk_cache_after": cache_state(base_compiledir()),
         "worlds": {w: _world_fields(w) for w in args.worlds},
         "methods": {m: METHODS[m] for m in args.methods},
+        "pm_fit": {m: PM_FIT_METHODS[m] for m in args.methods if m in PM_FIT_METHODS},
         "repeats": args.repeats,
         "slow_repeats": args.slow_repeats,
         "runs": runs,
@@ -491,7 +510,7 @@ def parse_args(argv: list[str] | None = None) -> _Args:
                                      "the default world only)")
     p.add_argument("--repeats", type=int, help="warm repeats per method (default 5; --quick 3)")
     p.add_argument("--slow-repeats", type=int,
-                   help="warm repeats of pymc_nuts and the ADVI methods (default: --repeats; "
+                   help="warm repeats of pymc_nuts and seed_advi (default: --repeats; "
                         "--quick 1)")
     p.add_argument("--out", type=Path, default=RESULTS / "latest.json",
                    help="rows as JSON (default benchmarks/results/latest.json); the context "
@@ -503,6 +522,9 @@ def parse_args(argv: list[str] | None = None) -> _Args:
                    help="instead of benchmarking, cProfile one warm fit of each method "
                         "(default exact,nuts) on each world (default: default)")
     p.add_argument("--profile-top", type=int, default=25)
+    p.add_argument("--seed-iterations", type=int, default=PM_FIT_METHODS["seed_advi"]["iterations"],
+                   help="seed_advi's pm.fit steps (default the seed's 100000; fewer only to "
+                        "try the benchmark out)")
     p.add_argument("--silent", action="store_true", help="no progress lines on stderr")
     args = p.parse_args(argv, namespace=_Args())
 
@@ -516,6 +538,9 @@ def parse_args(argv: list[str] | None = None) -> _Args:
         return items
 
     args.methods_given = args.methods is not None
+    if args.seed_iterations < 1:
+        p.error("--seed-iterations must be >= 1")
+    PM_FIT_METHODS["seed_advi"]["iterations"] = args.seed_iterations
     if args.profile:
         args.worlds = names(args.worlds, WORLDS, ["default"])
         args.methods = names(args.methods, METHODS, ["exact", "nuts"])

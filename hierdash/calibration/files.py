@@ -141,10 +141,10 @@ READY_SETS: dict[str, ReadySet] = {
     "notebook_methods": ReadySet(
         title="Notebook's family: exact vs ADVI vs NUTS",
         description="The notebook's worlds (2 tasks of 100 and 80 rows, 4 features), the "
-                    "truth redrawn from the priors: the exact posterior over 200 worlds, "
-                    "NUTS and mean-field ADVI over fewer (the same first worlds: a paired "
-                    "comparison; each label gives its count).",
-        runs=("notebook-exact", "notebook-advi", "notebook-nuts")),
+                    "truth redrawn from the priors: the exact posterior and mean-field and "
+                    "full-rank ADVI over 200 worlds, NUTS over fewer (the same first "
+                    "worlds: a paired comparison; each label gives its count).",
+        runs=("notebook-exact", "notebook-advi", "notebook-fullrank-advi", "notebook-nuts")),
     "padding": ReadySet(
         title="Padding: masked vs naive",
         description="Issue 9's worlds (2-6 tasks of 0-60 rows) fitted exactly, 200 worlds: "

@@ -48,10 +48,15 @@ SECONDS_PER_WORLD: dict[str, float] = {
     "exact": 0.1,
     "nuts": 3.0,  # marginal model, compiled once per process
     "pymc_nuts": 15.0,  # PyMC compiles its sampler for every world
-    "advi": 40.0,  # compiles its objective per world, then 30,000 steps
-    "fullrank_advi": 50.0,
+    # ADVI's loop is compiled once per process and stops once the ELBO settles. A lab
+    # run's wall time per world over 20 worlds of each family (seed 1, quiet machine):
+    # mean-field 0.04 (issue9) to 0.27 s (eight), full-rank 0.04 to 0.61 s (eight);
+    # the notebook's 0.07 and 0.16 s.
+    "advi": 0.3,
+    "fullrank_advi": 0.6,
 }
-"""Rough wall time of one world's fit on this project's 2-core machine, by method."""
+"""Rough wall time of one world's fit on this project's 2-core machine, by method: the
+slowest family's mean."""
 
 LAB_BUDGET_S = 600.0
 """Estimated seconds (worlds x seconds per world) a lab run of a sampling method may cost:
@@ -313,6 +318,12 @@ class LabRunner:
             if progress is not None:
                 progress("sample", done / total, f"{done} of {total} worlds fitted")
 
+        if not _models_ready(settings.method):
+            # The first world would compile the shared models inside its fit: say so, so
+            # the page polls slowly meanwhile (a compile makes its runs slow).
+            if progress is not None:
+                progress("compile", None, "Compiling the model (once per server)")
+            _compile_models(settings.method)
         if progress is not None:
             progress("sample", 0.0, f"0 of {settings.n_worlds} worlds fitted")
         run = run_lab(settings, on_world=on_world, should_stop=should_stop,
@@ -322,3 +333,30 @@ class LabRunner:
         with self._lock:
             self._partial.pop(settings, None)  # the registry keeps the finished run
         return run
+
+
+def _models_ready(method: str) -> bool:
+    """Are ``method``'s shared compiled models ready (no compile in the first world)?
+    ``exact`` needs none and PyMC's NUTS compiles for every world: always ready."""
+    if method in ("advi", "fullrank_advi"):
+        from hierdash.inference.models.advi_kernel import advi_steps
+
+        return bool(advi_steps.signatures)
+    if method == "nuts":
+        from hierdash.inference.models.compiled import MODEL_KEYS, NUTPIE_CACHE
+
+        return all(key in NUTPIE_CACHE for key in MODEL_KEYS.values())
+    return True
+
+
+def _compile_models(method: str) -> None:
+    """Compile ``method``'s shared models (the server's warm-up does the same)."""
+    from hierdash.inference import prepare, warm_up
+    from hierdash.inference.samplers.advi_runner import warm_up_advi
+    from hierdash.scenario import Scenario
+
+    if method == "nuts":
+        warm_up()
+    else:
+        scenario = Scenario(method=method)
+        warm_up_advi(scenario, prepare(scenario))

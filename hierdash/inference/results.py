@@ -33,7 +33,9 @@ class Diagnostics:
     ``max_rhat``, ``min_ess_bulk`` and ``min_ess_tail`` cover the parent and real
     tasks' child weights (and the scales); they are ``None`` for methods that draw
     independent samples (``exact``, the ADVI methods). ``elbo`` is the ELBO per
-    iteration for the ADVI methods and ``converged`` their verdict.
+    iteration for the ADVI methods (one per iteration done), ``elbo_limit`` the most
+    iterations the run could take (it stops sooner once the ELBO settles) and
+    ``converged`` their verdict.
     ``parameterization`` is the one the fit used (``auto`` resolved: ``marginal``,
     ``centered``, ``noncentered`` or ``per_task``) and ``centered_tasks`` the real tasks
     it sampled in the centered form.
@@ -44,6 +46,7 @@ class Diagnostics:
     min_ess_tail: float | None = None
     divergences: int = 0
     elbo: np.ndarray | None = None
+    elbo_limit: int | None = None
     converged: bool | None = None
     convergence_message: str = ""
     parameterization: str = "marginal"

@@ -39,7 +39,7 @@ def diagnostics_section(result: FitResult) -> None:
     left, right = st.columns([3, 1], gap="medium")
     with left:
         st.markdown(say("diagnostics", "elbo_title"))
-        st.altair_chart(charts.elbo_chart(d.elbo), width="stretch")
+        st.altair_chart(charts.elbo_chart(d.elbo, limit=d.elbo_limit), width="stretch")
         if d.converged:
             st.success(d.convergence_message, icon=":material/check_circle:")
         else:

@@ -101,7 +101,10 @@ def _shown_caption(result: FitResult, scenario: Scenario) -> None:
     if s.method in MCMC_METHODS:
         size = say("explore", "size_mcmc", chains=s.chains, draws=s.draws, tune=s.tune)
     else:
-        size = say("explore", "size_vi", iterations=s.advi_iterations, draws=s.draws * s.chains)
+        # The iterations done: ADVI stops before its limit once the ELBO settles.
+        done = result.diagnostics.elbo
+        size = say("explore", "size_vi", iterations=s.advi_iterations if done is None else len(done),
+                   draws=s.draws * s.chains)
     st.success(say("explore", "shown_sampled", method=method_label(s.method), size=size,
                    compile_s=result.compile_s, sample_s=result.sample_s),
                icon=":material/target:")

@@ -373,9 +373,33 @@ def test_elbo_chart_thins_long_curves_and_marks_the_windows():
     assert high > -300
 
 
+def _stop_label(chart) -> str | None:
+    """The label of the chart's stop rule, or None when it has none."""
+    marks = [layer["mark"]["type"] for layer in spec(chart)["layer"]]
+    stops = [f for f in datasets(chart) if "label" in f]
+    assert ("rule" in marks) == bool(stops)
+    return stops[0]["label"].item() if stops else None
+
+
+def test_elbo_chart_marks_where_the_run_stopped_and_its_limit():
+    elbo = -1000 * np.exp(-np.arange(5_500) / 500) - 300
+    early = charts.elbo_chart(elbo, limit=100_000)
+    assert _stop_label(early) == "stopped at 5,500 of at most 100,000 iterations"
+    stop = next(f for f in datasets(early) if "label" in f)
+    assert stop["iteration"].item() == 5_500
+    text = next(layer for layer in spec(early)["layer"] if layer["mark"]["type"] == "text")
+    assert text["encoding"]["text"]["field"] == "label"
+    assert _stop_label(charts.elbo_chart(elbo, limit=5_500)) == (
+        "ran to its limit of 5,500 iterations")
+    # Without a limit (a trace of unknown origin) the chart draws no rule.
+    assert _stop_label(charts.elbo_chart(elbo)) is None
+
+
 def test_elbo_chart_copes_with_short_and_non_finite_curves():
     spec(charts.elbo_chart(np.array([np.nan, -5.0, -4.0, np.inf])))
     spec(charts.elbo_chart(np.array([])))
+    assert _stop_label(charts.elbo_chart(np.array([]), limit=1000)) == (
+        "stopped at 0 of at most 1,000 iterations")
 
 
 # ---------------------------------------------------------------------------

@@ -215,6 +215,7 @@ def run_advi(scenario: Scenario, prep: Prepared, report, stopper):
     converged, message = _verdict(fit, iterations)
     diag = Diagnostics(
         elbo=fit.elbo,
+        elbo_limit=iterations,
         converged=converged,
         convergence_message=message,
         parameterization=parameterization,
