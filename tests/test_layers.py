@@ -41,6 +41,7 @@ UI = PACKAGE / "ui"
 LAYERS: list[dict[str, tuple[str, ...]]] = [
     {"settings": ("hierdash.settings",)},
     {"scenario": ("hierdash.scenario",)},
+    {"outcomes": ("hierdash.outcomes",)},  # the outcome families and their reference
     {"world": ("hierdash.world",)},
     {"exact": ("hierdash.exact",)},
     {"models": ("hierdash.inference.models",),
@@ -64,6 +65,7 @@ _SAMPLING = {"pymc", "pytensor", "nutpie", "numba", "pyarrow"}
 THIRD_PARTY: dict[str, set[str] | None] = {
     "settings": set(),
     "scenario": set(),
+    "outcomes": {"numpy", "scipy"},
     "world": {"numpy"},
     "exact": {"numpy", "scipy"},
     "models": _SCIENCE | _SAMPLING,
