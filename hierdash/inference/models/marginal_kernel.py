@@ -46,7 +46,7 @@ from pytensor.link.numba.dispatch import numba_funcify
 __all__ = ["marginal_terms", "marginal_loglik"]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def marginal_terms(scales, data, lam, terms, prior_mean):
     """``([L], [dL/ds2, dL/dt2])`` for one world (NaNs where ``P`` is not positive definite).
 

@@ -132,3 +132,15 @@ def test_kernel_gives_nan_for_sizes_beyond_its_arrays():
     value, grad = marginal_terms(np.array([1.0, 1.0]), sizes, data["lam"], data["terms"],
                                  data["prior_mean_rot"])
     assert np.isnan(value).all() and np.isnan(grad).all()
+
+
+def test_a_noise_that_underflows_to_zero_is_not_finite_rather_than_an_error():
+    # PyMC's NUTS, early in its tuning on a world of 50 tasks of 200 rows, tried
+    # log(noise) = -209: noise**2 is 0.0, and the kernel raised ZeroDivisionError, which
+    # ended the fit. A non-finite log density is a rejected step the sampler handles.
+    data = data_of(Scenario(samples=(200,) * 5))
+    args = (np.array([float(data[n]) for n in ("rss", "n_likelihood_rows", "prior_parent_scale",
+                                                 "n_directions", "n_features")]),
+            data["lam"], data["terms"], data["prior_mean_rot"])
+    value, grad = marginal_terms(np.array([0.0, 0.3]), *args)
+    assert not np.isfinite(value) or not np.all(np.isfinite(grad))
