@@ -50,6 +50,15 @@ _EXPORTS: dict[str, str] = {
     "no_pooling": "hierdash.exact",
     "complete_pooling": "hierdash.exact",
     "pooling_errors": "hierdash.exact",
+    # Yes/no and count outcomes: families, simulation, the quadrature reference
+    "OUTCOMES": "hierdash.scenario",
+    "Family": "hierdash.outcomes",
+    "get_family": "hierdash.outcomes",
+    "TaskData": "hierdash.outcomes",
+    "simulate_outcomes": "hierdash.outcomes",
+    "QuadraturePosterior": "hierdash.outcomes",
+    "quadrature_posterior": "hierdash.outcomes",
+    "load_rat_tumors": "hierdash.outcomes",
     # Ready-made worlds
     "Preset": "hierdash.scenario",
     "PRESETS": "hierdash.scenario",
@@ -89,6 +98,14 @@ __all__ = [
     "no_pooling",
     "complete_pooling",
     "pooling_errors",
+    "OUTCOMES",
+    "Family",
+    "get_family",
+    "TaskData",
+    "simulate_outcomes",
+    "QuadraturePosterior",
+    "quadrature_posterior",
+    "load_rat_tumors",
     "Preset",
     "PRESETS",
     "apply_preset",
@@ -145,7 +162,23 @@ if TYPE_CHECKING:  # for editors and type checkers: the same names, imported eag
         pooling_errors,
     )
     from hierdash.inference import Diagnostics, FitResult, FitStopped, fit
-    from hierdash.scenario import PRESETS, Preset, Scenario, ScenarioError, apply_preset
+    from hierdash.outcomes import (
+        Family,
+        QuadraturePosterior,
+        TaskData,
+        get_family,
+        load_rat_tumors,
+        quadrature_posterior,
+        simulate_outcomes,
+    )
+    from hierdash.scenario import (
+        OUTCOMES,
+        PRESETS,
+        Preset,
+        Scenario,
+        ScenarioError,
+        apply_preset,
+    )
     from hierdash.settings import CI_PROB
     from hierdash.summaries import comparable_errors, padding_segments, task_pull
     from hierdash.world import World, pad, simulate, sufficient_stats

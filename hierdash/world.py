@@ -7,6 +7,7 @@ from typing import Literal
 
 import numpy as np
 
+from hierdash.outcomes import TaskData, get_family, simulate_outcomes
 from hierdash.scenario import Scenario
 
 __all__ = [
@@ -34,6 +35,9 @@ class World:
         Features of each task (real rows only).
     y : tuple of ndarray, each (n_t,)
         Targets of each task.
+    sizes : tuple of ndarray, each (n_t,), or None
+        Trials (binomial) or exposure (Poisson) of each row; None for outcomes without
+        one.
     """
 
     scenario: Scenario
@@ -41,10 +45,17 @@ class World:
     child: np.ndarray
     X: tuple[np.ndarray, ...]
     y: tuple[np.ndarray, ...]
+    sizes: tuple[np.ndarray, ...] | None = None
 
     @property
     def counts(self) -> np.ndarray:
         return np.array([len(y) for y in self.y], dtype=int)
+
+    def task_data(self) -> TaskData:
+        """The rows as the outcome families read them (checked for the outcome)."""
+        family = get_family(self.scenario.outcome, **(
+            {"noise": self.scenario.noise_sd} if self.scenario.is_gaussian else {}))
+        return TaskData(family, self.X, self.y, self.sizes)
 
 
 def simulate(scenario: Scenario) -> World:
@@ -66,6 +77,8 @@ def simulate(scenario: Scenario) -> World:
     World
     """
     s = scenario
+    if not s.is_gaussian or s.intercept:
+        return _simulate_outcome(s)
     seeds = np.random.SeedSequence(s.seed).spawn(1 + s.n_tasks)
     truth_rng = np.random.default_rng(seeds[0])
     parent = truth_rng.normal(s.parent_mean, s.parent_scale, size=s.n_features)
@@ -85,6 +98,23 @@ def simulate(scenario: Scenario) -> World:
         Xs.append(X)
         ys.append(y)
     return World(s, parent, child, tuple(Xs), tuple(ys))
+
+
+def _simulate_outcome(s: Scenario) -> World:
+    """A world of any outcome (or a Gaussian one with an intercept column), drawn by
+    :func:`hierdash.outcomes.simulate_outcomes` from the same seed streams. The outlier
+    task (a lesson about a Gaussian task's weights and noise) is not drawn here."""
+    family = get_family(s.outcome, **({"noise": s.noise_sd} if s.is_gaussian else {}))
+    drawn = simulate_outcomes(
+        family, samples=s.samples, seed=s.seed, n_features=s.n_features,
+        intercept=s.intercept, parent_mean=s.parent_mean, parent_scale=s.parent_scale,
+        child_spread=s.child_spread, x_mean=s.x_mean, x_sd=s.x_sd, trials=s.trials,
+        exposure=s.exposure)
+    data = drawn.data
+    sizes = None if family.size_name is None else tuple(
+        np.full(len(y), float(s.trials if family.size_name == "trials" else s.exposure))
+        for y in data.y)
+    return World(s, drawn.parent, drawn.child, tuple(data.X), tuple(data.y), sizes)
 
 
 def _bucket(n: int, minimum: int) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hierdash.cli.common import CommandParser, fit_in_terminal, write_files
 from hierdash.scenario import BOUNDS, CHOICES, Scenario, ScenarioError
-from hierdash.scenario.text import scenario_from_mapping
+from hierdash.scenario.text import parse_field, scenario_from_mapping
 
 __all__ = ["FLAGS", "build_parser", "scenario_from_args", "main"]
 
@@ -45,6 +45,10 @@ FLAGS = {
     "outlier-task": "outlier_task",
     "outlier-shift": "outlier_shift",
     "outlier-noise": "outlier_noise",
+    "outcome": "outcome",
+    "trials": "trials",
+    "exposure": "exposure",
+    "intercept": "intercept",
 }
 
 
@@ -52,8 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     defaults = Scenario()
     parser = CommandParser(
         prog="python -m hierdash",
-        description="Simulate a hierarchical regression world, fit it and compare "
-        "true with recovered weights.",
+        description="Simulate a hierarchical regression world (a number, yes/no, "
+        "successes of trials or a count per row), fit it and compare true with recovered "
+        "weights.",
     )
     parser.add_argument("--tasks", help="number of tasks (default: as many as --samples)")
     for flag, name in FLAGS.items():
@@ -77,7 +82,12 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
     values = {name: getattr(args, name) for name in FLAGS.values() if getattr(args, name) is not None}
     if args.tasks is not None:
         values["tasks"] = args.tasks
-    scenario, _ = scenario_from_mapping(values)
+    # An outcome brings its own defaults (link-scale weights, an intercept); the other
+    # flags then change them.
+    base = None
+    if "outcome" in values:
+        base = Scenario.for_outcome(parse_field("outcome", values.pop("outcome")))
+    scenario, _ = scenario_from_mapping(values, base=base)
     if scenario.outlier_task >= scenario.n_tasks:
         raise ScenarioError(
             "outlier_task", scenario.outlier_task,

@@ -3,19 +3,18 @@
 :class:`ExactPosterior` holds the posterior as a Gaussian mixture over the grid of
 ``(sigma, tau)`` (built by :func:`hierdash.exact.exact_posterior`). Its moments are the
 mixture's exact moments; its draws and intervals come from the same mixture, with the
-quadrature helpers below.
+quadrature helpers below and :func:`hierdash.outcomes.mixtures.mixture_quantiles`.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from hierdash.exact.algebra import CHUNK, ReducedModel
 from hierdash.exact.inputs import bad_value, finite_number
+from hierdash.outcomes.mixtures import mixture_quantiles
 
 __all__ = ["ExactPosterior", "Mixture"]
 
@@ -207,7 +206,7 @@ class ExactPosterior:
         sds = np.concatenate([mix.parent_sd, mix.child_sd.reshape(-1, nt * k)], axis=1)
         centre = np.concatenate([self.parent_mean, self.child_mean.ravel()])
         spread = np.concatenate([self.parent_sd, self.child_sd.ravel()])
-        qs = _mixture_quantiles(mix.weight, means, sds, probs, centre, spread)
+        qs = mixture_quantiles(mix.weight, means, sds, probs, centre, spread)
         out = {
             "parent": qs[:, :k],
             "child": qs[:, k:].reshape(2, nt, k),
@@ -245,35 +244,6 @@ def _within_cell(uniform: np.ndarray, g: np.ndarray, h: float) -> np.ndarray:
     safe = np.where(small, 1.0, a)
     frac = np.where(small, uniform, np.log1p(uniform * np.expm1(safe)) / safe)
     return (frac - 0.5) * h
-
-
-def _mixture_quantiles(w, means, sds, probs, centre, spread) -> np.ndarray:
-    """Quantiles ``probs`` of Gaussian mixtures (weights ``w``, columns are quantities)."""
-    sds = np.maximum(sds, 1e-300)
-    out = np.empty((len(probs), means.shape[1]))
-    lo0 = (means - 40 * sds).min(axis=0)
-    hi0 = (means + 40 * sds).max(axis=0)
-    for a, prob in enumerate(probs):
-        x = np.clip(centre + ndtri(prob) * spread, lo0, hi0)
-        lo, hi = lo0.copy(), hi0.copy()
-        tol = 1e-12 * np.maximum(spread, 1e-300)
-        for _ in range(200):
-            zz = (x - means) / sds
-            f = w @ ndtr(zz) - prob
-            dens = w @ (np.exp(-0.5 * zz**2) / sds) / math.sqrt(2 * math.pi)
-            lo = np.where(f < 0, x, lo)
-            hi = np.where(f > 0, x, hi)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                new = x - f / dens
-            # Newton where it stays inside the bracket, bisection where it does not.
-            ok = np.isfinite(new) & (new >= lo) & (new <= hi)
-            new = np.where(ok, new, 0.5 * (lo + hi))
-            done = (np.abs(new - x) <= tol) | (hi - lo <= tol) | (f == 0)
-            x = np.where(f == 0, x, new)
-            if np.all(done):
-                break
-        out[a] = x
-    return out
 
 
 def _grid_quantiles(grid: np.ndarray, mass: np.ndarray, probs: np.ndarray) -> np.ndarray:

@@ -39,12 +39,15 @@ __all__ = [
 
 
 def warm_up(scenario: Scenario | None = None) -> float:
-    """Compile (or find in the cache) both shared nutpie models, then ADVI's loop.
+    """Compile (or find in the cache) the shared nutpie models, then ADVI's loop, then
+    the model of yes/no and count outcomes.
 
     The app calls this at start-up in a background thread so that no user pays a
-    compile: the two models serve every world within the bounds, and one compiled
-    ADVI loop serves both of its forms on every world. NUTS, the default method, is
-    made ready first. Returns the seconds spent compiling (0.0 if all were ready).
+    compile: the models serve every world within the bounds, and one compiled ADVI loop
+    serves both of its forms on every world. Gaussian NUTS, the default, is made ready
+    first; the outcome model (one for every family) last. A student's own yes/no or
+    count data with more than the simulated bound of groups compiles its larger model
+    on first use. Returns the seconds spent compiling (0.0 if all were ready).
     """
     scenario = scenario or Scenario()
     prep = prepare(scenario)
@@ -52,7 +55,10 @@ def warm_up(scenario: Scenario | None = None) -> float:
     for parameterization, kind in (("marginal", "marginal"), ("noncentered", "latent")):
         key, data, _ = model_inputs(scenario, prep, parameterization, MODEL_KEYS[kind])
         seconds += NUTPIE_CACHE.get(key, data)[1]
-    return seconds + warm_up_advi(scenario, prep)
+    seconds += warm_up_advi(scenario, prep)
+    outcome = Scenario.for_outcome("bernoulli")
+    key, data, _ = model_inputs(outcome, prepare(outcome), "noncentered", MODEL_KEYS["glm"])
+    return seconds + NUTPIE_CACHE.get(key, data)[1]
 
 
 def fit(

@@ -11,6 +11,8 @@ import numpy as np
 
 from hierdash.exact import ExactPosterior, exact_posterior
 from hierdash.exact.pooling import NoPooling, complete_pooling, no_pooling
+from hierdash.outcomes import QuadraturePosterior, TaskData, quadrature_posterior
+from hierdash.outcomes.pooling import pooled_mode, separate_modes
 from hierdash.scenario import Scenario
 from hierdash.world import (
     PaddedData,
@@ -32,14 +34,20 @@ _RECENT_SIZE = 32
 
 @dataclass(frozen=True, eq=False)
 class Prepared:
-    """A world ready to fit: its padded data, statistics and closed-form pieces."""
+    """A world ready to fit: its padded data, statistics and reference posterior.
+
+    ``exact`` is the reference every method is checked against: the closed form for a
+    Gaussian outcome, the nested quadrature (:func:`hierdash.outcomes.quadrature_posterior`)
+    for the others, which also have ``data`` (their checked rows) and no ``stats``.
+    """
 
     world: World
     padded: PaddedData
-    stats: SufficientStats
-    exact: ExactPosterior
+    stats: SufficientStats | None
+    exact: ExactPosterior | QuadraturePosterior
     no_pool: NoPooling
     complete: np.ndarray
+    data: TaskData | None = None
 
 
 def check_world(scenario: Scenario, world: World) -> None:
@@ -93,7 +101,9 @@ def prepare(scenario: Scenario, world: World | None = None) -> Prepared:
         check_world(scenario, world)
         return _prepare(scenario, world)
     defaults = Scenario()
-    key = dataclasses.replace(scenario, **{f: getattr(defaults, f) for f in _SAMPLER_FIELDS})
+    # The key: the scenario with its sampler settings at one value every outcome accepts.
+    same = {f: getattr(defaults, f) for f in _SAMPLER_FIELDS}
+    key = dataclasses.replace(scenario, **{**same, "method": "exact"})
     prepared = _RECENT.get(key)
     if prepared is None:
         prepared = _prepare(scenario, simulate(scenario))
@@ -102,6 +112,8 @@ def prepare(scenario: Scenario, world: World | None = None) -> Prepared:
 
 
 def _prepare(scenario: Scenario, world: World) -> Prepared:
+    if not scenario.is_gaussian:
+        return _prepare_outcome(scenario, world)
     capacity = capacity_for(scenario.n_tasks, int(max(scenario.samples)))
     padded = pad(world, mode=scenario.padding, capacity=capacity)
     stats = sufficient_stats(padded)
@@ -117,3 +129,34 @@ def _prepare(scenario: Scenario, world: World) -> Prepared:
     # hierarchical model is compared with, whatever the padding mode.
     real = stats if scenario.padding == "masked" else sufficient_stats(pad(world))
     return Prepared(world, padded, stats, exact, no_pooling(real), complete_pooling(real))
+
+
+def _prepare_outcome(scenario: Scenario, world: World) -> Prepared:
+    """A yes/no or count world: the quadrature reference and the two extremes.
+
+    Padding cannot change these fits: a padded row has every feature 0 (the intercept
+    column too), so its linear predictor is 0 whatever the weights and its likelihood a
+    constant. So the fits read the real rows; ``padded`` is kept for the pictures.
+    """
+    capacity = capacity_for(scenario.n_tasks, int(max(scenario.samples)))
+    padded = pad(world, mode=scenario.padding, capacity=capacity)
+    data = world.task_data()
+    prior = {"prior_mean": scenario.prior_parent_mean,
+             "prior_scale": scenario.prior_parent_scale}
+    reference = quadrature_posterior(
+        data,
+        prior_parent_mean=scenario.prior_parent_mean,
+        prior_parent_scale=scenario.prior_parent_scale,
+        prior_spread_scale=scenario.prior_spread_scale,
+        fixed_spread=None if scenario.learn_spread else scenario.child_spread,
+    )
+    counts = world.counts
+    reasons = tuple(
+        "" if n else (f"task {t} has no rows: nothing to estimate its weights from alone, "
+                      "so partial pooling gives it the parent's. Try giving it a few rows.")
+        for t, n in enumerate(counts))
+    estimate = separate_modes(data, **prior)
+    identified = counts > 0
+    estimate[~identified] = np.nan
+    no_pool = NoPooling(estimate=estimate, identified=identified, reason=reasons)
+    return Prepared(world, padded, None, reference, no_pool, pooled_mode(data, **prior), data)

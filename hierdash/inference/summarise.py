@@ -9,7 +9,8 @@ from hierdash.inference.prepare import Prepared
 from hierdash.scenario import Scenario
 from hierdash.settings import CI_PROB
 
-__all__ = ["draws_of", "posterior_mean", "posterior_tree", "trim", "summarise"]
+__all__ = ["draws_of", "posterior_mean", "posterior_tree", "trim", "summarise",
+           "natural_scale_names", "with_natural_scale"]
 
 
 
@@ -98,8 +99,11 @@ def summarise(
         }
     )
     weights["z_vs_exact"] = (weights["mean"] - weights["exact_mean"]) / weights["exact_sd"]
+    if not scenario.is_gaussian:
+        weights = with_natural_scale(weights, stacked, scenario, prep.world)
 
-    scales = [("noise", scenario.noise_sd, prep.exact.noise_mean, prep.exact.noise_sd)]
+    scales = ([("noise", scenario.noise_sd, prep.exact.noise_mean, prep.exact.noise_sd)]
+              if scenario.is_gaussian else [])
     if scenario.learn_spread:
         scales.append(("spread", scenario.child_spread, prep.exact.spread_mean, prep.exact.spread_sd))
     table = []
@@ -111,3 +115,45 @@ def summarise(
              "ci_low": qlo, "ci_high": qhi, "exact_mean": exact_mean, "exact_sd": exact_sd}
         )
     return weights, pd.DataFrame(table)
+
+
+def natural_scale_names(outcome: str, n_features: int, intercept: bool) -> list[str]:
+    """What each weight means once its link is undone: an intercept becomes a
+    ``probability`` (logit link) or a ``rate`` (log link); a slope becomes an ``odds
+    ratio`` or a ``rate ratio`` (the factor one unit of its feature multiplies by)."""
+    logit = outcome in ("bernoulli", "binomial")
+    names = []
+    for feature in range(n_features):
+        if intercept and feature == 0:
+            names.append("probability" if logit else "rate")
+        else:
+            names.append("odds ratio" if logit else "rate ratio")
+    return names
+
+
+def with_natural_scale(weights: pd.DataFrame, stacked: np.ndarray, scenario: Scenario,
+                       world) -> pd.DataFrame:
+    """``weights`` with columns on the probability or rate scale: ``natural_scale`` (what
+    it is), ``natural_true``, ``natural_mean`` (the posterior mean of the transformed
+    draws, not the transform of the mean) and the ``CI_PROB`` interval
+    ``natural_low``/``natural_high`` (quantiles carry over exactly)."""
+    from scipy.special import expit
+
+    k, rows = scenario.n_features, stacked.shape[1]
+    names = natural_scale_names(scenario.outcome, k, scenario.intercept)
+    is_probability = np.array([n == "probability" for n in names])
+    lo, hi = (1 - CI_PROB) / 2, 1 - (1 - CI_PROB) / 2
+
+    def undo(values: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return np.where(is_probability, expit(values), np.exp(values))
+
+    natural = undo(stacked)
+    out = weights.copy()
+    out["natural_scale"] = np.tile(names, rows)
+    out["natural_true"] = undo(np.vstack([world.parent, world.child])).ravel()
+    out["natural_mean"] = natural.mean(axis=0).ravel()
+    qlo, qhi = np.quantile(natural, [lo, hi], axis=0)
+    out["natural_low"] = qlo.ravel()
+    out["natural_high"] = qhi.ravel()
+    return out

@@ -15,7 +15,9 @@ Modules, in the order a world goes through them:
   the spread on an adaptive grid (:mod:`~hierdash.outcomes.spread_grid`), at each
   spread the parent by Gauss-Hermite and each task by adaptive Gauss-Hermite
   (:mod:`~hierdash.outcomes.nested`, with :mod:`~hierdash.outcomes.linalg`);
-  :mod:`~hierdash.outcomes.result`: its moments and intervals;
+  :mod:`~hierdash.outcomes.result`: its moments, intervals and draws, the intervals by
+  :mod:`~hierdash.outcomes.mixtures` (quantiles of Gaussian mixtures, which
+  :mod:`hierdash.exact` uses too);
 - :mod:`~hierdash.outcomes.examples`: rat tumours, built in (``builtin/``).
 
 Import rule: NumPy and SciPy; of the package only :mod:`hierdash.settings`. Nothing

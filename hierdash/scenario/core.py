@@ -18,11 +18,22 @@ Method = Literal["nuts", "pymc_nuts", "advi", "fullrank_advi", "exact"]
 Parameterization = Literal["auto", "marginal", "centered", "noncentered"]
 Padding = Literal["masked", "naive"]
 Source = Literal["simulated", "data"]
+# The outcome families (hierdash.outcomes names the same, a lower layer cannot import it;
+# a test checks the two lists agree).
+Outcome = Literal["gaussian", "bernoulli", "binomial", "poisson"]
 
 METHODS: tuple[str, ...] = get_args(Method)
 PARAMETERIZATIONS: tuple[str, ...] = get_args(Parameterization)
 PADDINGS: tuple[str, ...] = get_args(Padding)
 SOURCES: tuple[str, ...] = get_args(Source)
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
+# The words for each outcome a page shows next to its name.
+OUTCOME_WORDS: dict[str, str] = {
+    "gaussian": "a number (Gaussian)",
+    "bernoulli": "yes/no (Bernoulli, logit link)",
+    "binomial": "successes of trials (binomial, logit link)",
+    "poisson": "a count (Poisson, log link)",
+}
 
 MAX_TASKS = 50
 MAX_SAMPLES_PER_TASK = 1000
@@ -93,12 +104,15 @@ BOUNDS: dict[str, Bound] = {
     "outlier_task": Bound(-1, DATA_MAX_TASKS - 1, integer=True),
     "outlier_shift": Bound(-20.0, 20.0),
     "outlier_noise": Bound(0.1, 10.0),
+    "trials": Bound(1, 1000, integer=True),
+    "exposure": Bound(0.01, 1000.0),
 }
 CHOICES: dict[str, tuple[str, ...]] = {
     "method": METHODS,
     "parameterization": PARAMETERIZATIONS,
     "padding": PADDINGS,
     "source": SOURCES,
+    "outcome": OUTCOMES,
 }
 
 
@@ -149,11 +163,25 @@ class Scenario:
         A task whose true weights sit ``outlier_shift`` child spreads off the parent
         (every feature), with noise ``outlier_noise`` times ``noise_sd``; -1 for none
         (a task past the last one has no effect either: see :attr:`outlier`).
-        The lesson: partial pooling pulls an outlier with little data wrongly.
+        The lesson: partial pooling pulls an outlier with little data wrongly. Only
+        Gaussian worlds without an intercept column draw it.
     source
         ``simulated`` (the default) or ``data``: a student's own table, fitted with
         ``fit(scenario, world=...)``, which may have up to ``DATA_MAX_TASKS`` groups
         and ``DATA_MAX_ROWS`` rows.
+    outcome
+        What each row's ``y`` is: ``gaussian`` (a number, ``y = X c + noise``),
+        ``bernoulli`` (yes/no, logit link), ``binomial`` (successes of ``trials``,
+        logit link) or ``poisson`` (a count over ``exposure``, log link). The weights
+        live on the link scale. :meth:`for_outcome` gives each outcome's own defaults.
+    trials
+        Trials per row of a simulated binomial world.
+    exposure
+        Exposure per row of a simulated Poisson world (its rate is ``exposure *
+        exp(x . c)``).
+    intercept
+        Whether the first feature is a column of ones; ``n_features`` counts it (with
+        ``n_features = 1`` the model is intercept only: one probability or rate per task).
     """
 
     parent_mean: float = 10.0
@@ -193,6 +221,10 @@ class Scenario:
     outlier_shift: float = 3.0
     outlier_noise: float = 1.0
     source: Source = "simulated"
+    outcome: Outcome = "gaussian"
+    trials: int = 10
+    exposure: float = 1.0
+    intercept: bool = False
     _checked: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -204,9 +236,49 @@ class Scenario:
             if not isinstance(value, str) or value not in choices:
                 raise ScenarioError(name, value, f"must be one of {', '.join(choices)}")
             object.__setattr__(self, name, str(value))  # a plain str, hashable
-        if not isinstance(self.learn_spread, bool):
-            raise ScenarioError("learn_spread", self.learn_spread, "must be true or false")
+        for name in ("learn_spread", "intercept"):
+            if not isinstance(getattr(self, name), bool):
+                raise ScenarioError(name, getattr(self, name), "must be true or false")
+        self._check_outcome()
         object.__setattr__(self, "samples", check_samples(self.samples, self.source))
+
+    def _check_outcome(self) -> None:
+        """The settings a yes/no or count outcome cannot take, named in plain words."""
+        if self.outcome == "gaussian":
+            return
+        if self.method in ("advi", "fullrank_advi"):
+            raise ScenarioError(
+                "method", self.method,
+                f"ADVI is built for Gaussian outcomes only; for a {self.outcome} outcome "
+                "use nuts, pymc_nuts or exact (the quadrature reference)")
+        if not self.learn_spread and self.method == "nuts":
+            # nutpie's compiled outcome model fails to start with a fixed spread (its
+            # PyMC twin runs): until that is mended, say where a fixed spread works.
+            raise ScenarioError(
+                "learn_spread", self.learn_spread,
+                f"a fixed spread with a {self.outcome} outcome works with method "
+                "pymc_nuts or exact, not yet with nuts")
+        if self.parameterization == "marginal":
+            raise ScenarioError(
+                "parameterization", self.parameterization,
+                f"a {self.outcome} outcome has no marginal form (its weights cannot be "
+                "integrated out in closed form): use auto, centered or noncentered")
+
+    @classmethod
+    def for_outcome(cls, outcome: str, **changes: Any) -> Scenario:
+        """A scenario of ``outcome`` with that outcome's own defaults, then ``changes``.
+
+        A yes/no or count world lives on the link scale, where the Gaussian defaults
+        (parent weights near 10, features near 3) would make every probability 0 or 1.
+        """
+        if not isinstance(outcome, str) or outcome not in OUTCOMES:
+            raise ScenarioError("outcome", outcome, f"must be one of {', '.join(OUTCOMES)}")
+        return cls(**{**OUTCOME_DEFAULTS.get(outcome, {}), "outcome": outcome, **changes})
+
+    @property
+    def is_gaussian(self) -> bool:
+        """Whether ``y`` is a number with Gaussian noise (the closed-form world)."""
+        return self.outcome == "gaussian"
 
     @property
     def n_tasks(self) -> int:
@@ -245,6 +317,27 @@ class Scenario:
             else:
                 out[name] = str(value)
         return out
+
+
+# Each non-Gaussian outcome's defaults (link scale): an intercept and one feature, weights
+# near 0 so that probabilities spread over (0.1, 0.9) and counts over a few units, and the
+# weakly informative priors of the quadrature reference (parent Normal(0, 2.5), spread
+# HalfNormal(1)), which keep a group with 0 events of 20 finite on the logit scale.
+_GLM_DEFAULTS: dict[str, Any] = {
+    "parent_mean": 0.0, "parent_scale": 1.0, "child_spread": 0.5, "n_features": 2,
+    "intercept": True, "x_mean": 0.0, "x_sd": 1.0, "samples": (40, 25, 15, 10, 5, 3),
+    "prior_parent_mean": 0.0, "prior_parent_scale": 2.5, "prior_spread_scale": 1.0,
+    # A smaller step than the Gaussian worlds need: with every weight sampled (no
+    # marginal form), 0.95 left more prior-drawn worlds divergent (see
+    # hierdash.inference.samplers.common.GLM_AUTO).
+    "target_accept": 0.99,
+}
+OUTCOME_DEFAULTS: dict[str, dict[str, Any]] = {
+    "gaussian": {},
+    "bernoulli": _GLM_DEFAULTS,
+    "binomial": {**_GLM_DEFAULTS, "trials": 10},
+    "poisson": {**_GLM_DEFAULTS, "parent_mean": 1.0},
+}
 
 
 def fields_of() -> list[dataclasses.Field]:

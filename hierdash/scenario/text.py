@@ -67,7 +67,7 @@ def parse_field(name: str, text: Any) -> Any:
         if value not in CHOICES[name]:
             raise ScenarioError(name, text, f"must be one of {', '.join(CHOICES[name])}")
         return value
-    if name == "learn_spread":
+    if name in ("learn_spread", "intercept"):
         value = text.lower()
         if value in _TRUE:
             return True

@@ -27,13 +27,18 @@ __all__ = [
 
 
 def data_frame(result: FitResult) -> pd.DataFrame:
-    """The simulated data, real rows only: columns ``task, row, x1..xK, y``."""
+    """The simulated data, real rows only: columns ``task, row, x1..xK, y`` and, for a
+    binomial or Poisson outcome, ``trials`` or ``exposure``."""
     frames = []
-    for task, (X, y) in enumerate(zip(result.world.X, result.world.y, strict=True)):
+    world = result.world
+    size_name = {"binomial": "trials", "poisson": "exposure"}.get(result.scenario.outcome)
+    for task, (X, y) in enumerate(zip(world.X, world.y, strict=True)):
         frame = pd.DataFrame(X, columns=[f"x{j + 1}" for j in range(X.shape[1])])
         frame.insert(0, "row", np.arange(len(y)))
         frame.insert(0, "task", task)
         frame["y"] = y
+        if size_name and world.sizes is not None:
+            frame[size_name] = world.sizes[task]
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
@@ -81,13 +86,17 @@ def format_report(result: FitResult) -> str:
     s = result.scenario
     d = result.diagnostics
     buf = io.StringIO()
+    outcome = "" if s.is_gaussian else f"outcome {s.outcome} (weights on the link scale), "
     buf.write(
-        f"method {s.method}, {s.n_tasks} tasks with {', '.join(map(str, s.samples))} rows, "
-        f"{s.n_features} features, padding {s.padding}, parameterization {s.parameterization}\n\n"
+        f"{outcome}method {s.method}, {s.n_tasks} tasks with {', '.join(map(str, s.samples))} "
+        f"rows, {s.n_features} features, padding {s.padding}, parameterization "
+        f"{s.parameterization}\n\n"
     )
-    table = result.weights[
-        ["level", "task", "feature", "n", "true", "mean", "sd", "ci_low", "ci_high", "exact_mean", "no_pooling"]
-    ].copy()
+    columns = ["level", "task", "feature", "n", "true", "mean", "sd", "ci_low", "ci_high",
+               "exact_mean", "no_pooling"]
+    if "natural_mean" in result.weights:
+        columns += ["natural_scale", "natural_mean"]
+    table = result.weights[columns].copy()
     table["task"] = table["task"].map(lambda t: "-" if t < 0 else str(t))
     buf.write(table.to_string(index=False, float_format=lambda x: f"{x:8.3f}"))
     buf.write("\n\n")

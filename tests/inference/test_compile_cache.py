@@ -75,6 +75,26 @@ def test_extremes_fit_without_compiling(warmed, change):
     _assert_no_compile(Scenario(**SHORT).replace(**change))
 
 
+# Yes/no and count outcomes: one compiled model serves every family within the bounds.
+OUTCOME_EXTREMES = {
+    "bernoulli default": ("bernoulli", {}),
+    "binomial default": ("binomial", {}),
+    "poisson default": ("poisson", {}),
+    "bernoulli intercept only": ("bernoulli", {"n_features": 1, "samples": (20, 0, 3)}),
+    f"binomial {MAX_TASKS} tasks": ("binomial", {"samples": (3,) * MAX_TASKS}),
+    "poisson 8 features": ("poisson", {"n_features": 8, "samples": (60, 10)}),
+    "bernoulli largest task": ("bernoulli", {"samples": (MAX_SAMPLES_PER_TASK, 2)}),
+    "binomial centered, naive": ("binomial", {"parameterization": "centered",
+                                              "padding": "naive"}),
+}
+
+
+@pytest.mark.parametrize("outcome,change", list(OUTCOME_EXTREMES.values()),
+                         ids=list(OUTCOME_EXTREMES))
+def test_outcome_worlds_fit_without_compiling(warmed, outcome, change):
+    _assert_no_compile(Scenario.for_outcome(outcome, **SHORT).replace(**change))
+
+
 def test_value_names_are_the_models_own():
     # start_from lays starting values out by the sampler's variable names; the models
     # pin them where they are defined. Check them against PyMC's own naming.
@@ -90,6 +110,12 @@ def test_value_names_are_the_models_own():
         model = build_pymc_model(key, data)
         names = {rv.name: model.rvs_to_values[rv].name for rv in model.free_RVs}
         assert names == pinned
+    from hierdash.inference.models.glm import GLM_VALUE_NAMES
+
+    outcome = Scenario.for_outcome("poisson")
+    key, data, _ = model_inputs(outcome, prepare(outcome), "noncentered")
+    model = build_pymc_model(key, data)
+    assert {rv.name: model.rvs_to_values[rv].name for rv in model.free_RVs} == GLM_VALUE_NAMES
 
 
 def test_chains_start_at_the_current_world_not_the_compiled_one(warmed):

@@ -20,11 +20,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from hierdash.scenario import BOUNDS, DATA_MAX_TASKS, MAX_TASKS
+from hierdash.scenario import BOUNDS, DATA_MAX_ROWS, DATA_MAX_TASKS, MAX_TASKS, MAX_TOTAL_ROWS
 
-__all__ = ["ModelKey", "MODEL_KEYS", "LARGE_LATENT", "CompiledModelCache", "NUTPIE_CACHE", "start_from"]
+__all__ = ["ModelKey", "MODEL_KEYS", "LARGE_LATENT", "LARGE_GLM", "CompiledModelCache", "NUTPIE_CACHE", "start_from"]
 
-ModelKind = Literal["marginal", "latent"]
+ModelKind = Literal["marginal", "latent", "glm"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class ModelKey:
     kind: ModelKind
     tasks: int
     features: int
+    rows: int = 0  # the glm model's row capacity (the others read statistics, not rows)
 
 
 MAX_FEATURES = int(BOUNDS["n_features"].high)
@@ -44,8 +45,14 @@ MAX_FEATURES = int(BOUNDS["n_features"].high)
 MODEL_KEYS: dict[ModelKind, ModelKey] = {
     "marginal": ModelKey("marginal", DATA_MAX_TASKS, MAX_FEATURES),
     "latent": ModelKey("latent", MAX_TASKS, MAX_FEATURES),
+    # Yes/no and count outcomes, every family in one model, at the simulated bounds.
+    "glm": ModelKey("glm", MAX_TASKS, MAX_FEATURES, MAX_TOTAL_ROWS),
 }
 LARGE_LATENT = ModelKey("latent", DATA_MAX_TASKS, MAX_FEATURES)
+# A student's yes/no or count data with more groups (rat tumours have 71): a fit's cost
+# follows the task capacity (every padded weight is sampled), so the simulated worlds
+# keep their smaller model.
+LARGE_GLM = ModelKey("glm", DATA_MAX_TASKS, MAX_FEATURES, DATA_MAX_ROWS)
 
 
 def build_pymc_model(key: ModelKey, data: dict[str, Any]):
@@ -54,6 +61,10 @@ def build_pymc_model(key: ModelKey, data: dict[str, Any]):
         from hierdash.inference.models.marginal import build_marginal_model
 
         return build_marginal_model(data)
+    if key.kind == "glm":
+        from hierdash.inference.models.glm import GlmShape, build_glm_model
+
+        return build_glm_model(GlmShape(key.tasks, key.features, key.rows), data)
     from hierdash.inference.models.latent import LatentShape, build_latent_model
 
     return build_latent_model(LatentShape(key.tasks, key.features), data)
@@ -63,6 +74,7 @@ def build_pymc_model(key: ModelKey, data: dict[str, Any]):
 KEPT_VARIABLES: dict[ModelKind, list[str]] = {
     "marginal": ["noise", "spread"],
     "latent": ["parent", "child", "noise", "spread"],
+    "glm": ["parent", "child", "spread"],
 }
 
 

@@ -74,7 +74,8 @@ def run_nutpie(scenario: Scenario, prep: Prepared, report, stopper):
         # Stop the sampler threads whatever ended us (a stop, a rerun of the page).
         sampler.cancel()
         raise
-    shapes = {"parent": (key.features,), "child": (key.tasks, key.features), "noise": (), "spread": ()}
+    shapes = {"parent": (key.features,), "child": (key.tasks, key.features), "noise": (),
+              "spread": ()}
     draws, divergences = _from_arrow(
         sampler.wait(), {name: shapes[name] for name in KEPT_VARIABLES[key.kind]}
     )

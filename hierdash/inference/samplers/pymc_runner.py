@@ -20,6 +20,7 @@ from hierdash.inference.samplers.common import (
     with_weights,
 )
 from hierdash.inference.summarise import posterior_tree
+from hierdash.outcomes.data import rows_of
 from hierdash.scenario import Scenario
 
 __all__ = ["run_pymc_nuts", "run_exact"]
@@ -55,8 +56,9 @@ class _Ticker:
 def _own_size_model(scenario: Scenario, prep: Prepared):
     """PyMC compiles per fit anyway: a model of the world's own size, no padding."""
     parameterization = resolve_parameterization(scenario)
+    rows = 0 if prep.data is None else len(rows_of(prep.data).y)
     key, data, _start = model_inputs(
-        scenario, prep, parameterization, own_size_key(scenario, parameterization)
+        scenario, prep, parameterization, own_size_key(scenario, parameterization, rows)
     )
     return parameterization, key, build_pymc_model(key, data)
 
@@ -111,12 +113,13 @@ def run_pymc_nuts(scenario: Scenario, prep: Prepared, report, stopper):
 
 
 def run_exact(scenario: Scenario, prep: Prepared, report, stopper):
-    """Independent draws from the closed-form posterior: no sampler at all."""
-    report("sample", 0.0, "Drawing from the closed-form posterior")
+    """Independent draws from the reference posterior (the closed form, or the
+    quadrature for a yes/no or count outcome): no sampler at all."""
+    report("sample", 0.0, "Drawing from the reference posterior")
     t0 = time.perf_counter()
     rng = np.random.default_rng(scenario.seed)
     draws = prep.exact.sample(scenario.draws, scenario.chains, rng)
     posterior = posterior_tree(draws, scenario)
     report("sample", 1.0, "Done")
-    diag = Diagnostics(parameterization="marginal")
+    diag = Diagnostics(parameterization="marginal" if scenario.is_gaussian else "quadrature")
     return posterior, diag, 0.0, time.perf_counter() - t0
