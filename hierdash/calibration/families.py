@@ -21,6 +21,7 @@ from hierdash.scenario import (
     MAX_SEED,
     MAX_TASKS,
     MAX_TOTAL_ROWS,
+    OUTCOME_DEFAULTS,
     Scenario,
 )
 
@@ -62,6 +63,10 @@ class WorldFamily:
         Sampler settings of every world's fit.
     description
         One sentence for tables and pages.
+    outcome, intercept, trials, exposure
+        What each row's ``y`` is (see :class:`~hierdash.scenario.Scenario`): a yes/no
+        or count family has no noise (``prior_noise_scale`` is then unused), an
+        intercept column and its own ``target_accept``.
     """
 
     name: str
@@ -81,6 +86,10 @@ class WorldFamily:
     tune: int = Scenario.tune  # the dashboard's default
     chains: int = 2
     description: str = ""
+    outcome: str = "gaussian"
+    intercept: bool = False
+    trials: int = 10
+    exposure: float = 1.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -186,6 +195,15 @@ FAMILIES: dict[str, WorldFamily] = {
         description="The notebook's world: 2 tasks of 100 and 80 rows, 4 features, "
                     "default priors.",
     ),
+    # Yes/no and count outcomes: issue 21's prior worlds (2 to 8 tasks of 0 to 60 rows,
+    # an intercept and one feature, parent Normal(0, 1), spread HalfNormal(1)).
+    **{name: WorldFamily(
+        name=name, n_features=2, tasks=(2, 8), sample_counts=(0, 1, 2, 3, 5, 8, 13, 30, 60),
+        prior_parent_scale=1.0, prior_spread_scale=1.0, outcome=name, intercept=True,
+        description=f"{words}: 2-8 tasks of 0-60 rows, an intercept and one feature.")
+       for name, words in (("bernoulli", "Yes/no outcomes"),
+                           ("binomial", "Successes of 10 trials"),
+                           ("poisson", "Counts"))},
 }
 
 
@@ -224,6 +242,11 @@ def draw_world(family: WorldFamily, rng: np.random.Generator) -> Scenario:
     Scenario
         Method and parameterization at the scenario's defaults.
     """
+    outcome = {} if family.outcome == "gaussian" else {
+        "outcome": family.outcome, "intercept": family.intercept, "trials": family.trials,
+        "exposure": family.exposure,
+        "target_accept": OUTCOME_DEFAULTS[family.outcome].get("target_accept",
+                                                              Scenario.target_accept)}
     if family.samples is not None:
         samples = family.samples
     else:
@@ -243,6 +266,7 @@ def draw_world(family: WorldFamily, rng: np.random.Generator) -> Scenario:
         prior_parent_scale=family.prior_parent_scale,
         prior_spread_scale=family.prior_spread_scale,
         prior_noise_scale=family.prior_noise_scale,
+        **outcome,
     )
 
 

@@ -25,7 +25,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from hierdash.calibration.families import WorldFamily
+from hierdash.calibration.families import WorldFamily, world_scenarios
 from hierdash.calibration.run import CalibrationRun, run_calibration
 from hierdash.calibration.world_check import INTERVALS, LEVELS, WorldCheck
 from hierdash.scenario import (
@@ -104,6 +104,11 @@ class LabSettings:
                              f"number from 1 to {MAX_WORLDS}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed = {self.seed!r} is not allowed: must be a whole number >= 0")
+        # A combination the family's worlds refuse (ADVI for a count outcome) is found
+        # here, on the first world, before any run starts (a ScenarioError naming it).
+        first = world_scenarios(self.family, n_worlds=1, seed=self.seed)[0]
+        first.replace(method=self.method, parameterization=self.parameterization,
+                      padding=self.padding)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready: the family's fields and the fit's settings."""

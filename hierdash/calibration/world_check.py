@@ -205,8 +205,9 @@ def check_world(scenario, fit_result, *, world: int = 0) -> WorldCheck:
     truth = {
         "parent": fit_result.world.parent,
         "child": fit_result.world.child,
-        "noise": scenario.noise_sd,
     }
+    if scenario.is_gaussian:  # yes/no and count outcomes have no noise
+        truth["noise"] = scenario.noise_sd
     if scenario.learn_spread:
         truth["spread"] = scenario.child_spread
     posterior = fit_result.posterior["posterior"].to_dataset()

@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     family = parser.add_argument_group("the family of worlds (default: --family issue9)")
     family.add_argument("--family", default="issue9",
                         help=f"a named family: {', '.join(FAMILIES)} (default issue9)")
+    family.add_argument("--outcome", metavar="O",
+                        help="bernoulli, binomial or poisson: that outcome's family of "
+                             "prior worlds (the same as --family O)")
     family.add_argument("--tasks", metavar="A,B",
                         help="tasks per world: fewest,most (or one number)")
     family.add_argument("--sample-counts", metavar="N,N,...",
@@ -113,6 +116,14 @@ def _choice(flag: str, value: str, choices: tuple[str, ...]) -> str:
 
 def family_from_args(args: argparse.Namespace) -> WorldFamily:
     """The named family with every given flag applied (``ValueError`` naming the field)."""
+    if args.outcome is not None:
+        if args.outcome not in ("bernoulli", "binomial", "poisson"):
+            raise ValueError(f"--outcome = {args.outcome!r} is not allowed: must be one of "
+                             "bernoulli, binomial, poisson (Gaussian worlds: --family)")
+        if args.family not in ("issue9", args.outcome):
+            raise ValueError(f"--outcome = {args.outcome!r} is not allowed with --family "
+                             f"{args.family!r}: give one of them")
+        args.family = args.outcome
     base = get_family(args.family)
     changes: dict[str, object] = {}
     for flag, (name, kind) in _NUMBER_FLAGS.items():

@@ -166,13 +166,20 @@ def scenario_from_mapping(
         counts = base.samples
         changes["samples"] = tuple(counts[i] if i < len(counts) else counts[-1]
                                    for i in range(n_tasks))
-    try:
-        return dataclasses.replace(base, **changes), problems
-    except ScenarioError as err:
-        # A combination can fail even when each value passed (e.g. total rows).
-        if strict:
-            raise
-        problems.append(err)
-        bad = err.field
-        changes.pop(bad, None)
-        return dataclasses.replace(base, **changes), problems
+    while True:
+        try:
+            return dataclasses.replace(base, **changes), problems
+        except ScenarioError as err:
+            # A combination can fail even when each value passed (e.g. total rows, ADVI
+            # for a count outcome). Drop the value named; if the base holds it, drop the
+            # outcome that brought the rule.
+            if strict:
+                raise
+            if err.field in changes:
+                problems.append(err)
+                changes.pop(err.field)
+            elif "outcome" in changes:
+                problems.append(ScenarioError("outcome", changes.pop("outcome"),
+                                              f"does not go with the other settings: {err}"))
+            else:
+                raise

@@ -29,6 +29,9 @@ from hierdash.cli.calibrate import main
     (["--workers", "-1"], "--workers"),
     (["--workers", "0", "--scheduler", "tcp://x:1"], "--scheduler"),
     (["--no-such-flag"], "unrecognized"),
+    (["--outcome", "gamma"], "--outcome"),
+    (["--outcome", "poisson", "--family", "wide"], "--outcome"),
+    (["--outcome", "poisson", "--method", "advi"], "method"),
 ])
 def test_bad_flags_exit_2_with_one_line(args, field, capsys):
     with pytest.raises(SystemExit) as info:
@@ -75,6 +78,17 @@ def test_fixed_samples_and_learn_spread_reach_the_family(tmp_path, capsys):
     ranks = pd.read_csv(out / "ranks.csv")
     assert "spread" not in set(ranks["level"])
     assert set(ranks.loc[ranks["level"] == "child", "task"]) == {0, 1}
+
+
+@pytest.mark.parametrize("outcome", ["bernoulli", "binomial", "poisson"])
+def test_an_outcome_family_checks_its_worlds_without_noise(outcome, tmp_path, capsys):
+    out = tmp_path / outcome
+    assert main(["--outcome", outcome, "--method", "exact", "--worlds", "4", "--workers",
+                 "0", "--quiet", "--out", str(out)]) == 0
+    assert f"on {outcome}, seed 1: 4 worlds" in capsys.readouterr().out
+    ranks = pd.read_csv(out / "ranks.csv")
+    assert set(ranks["level"]) == {"parent", "child", "spread"}
+    assert set(ranks.loc[ranks["level"] == "parent", "feature"]) == {0, 1}
 
 
 def test_unwritable_out_exits_1(tmp_path, capsys):

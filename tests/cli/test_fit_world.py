@@ -26,6 +26,11 @@ def run(*args):
         (["--draws", "abc"], "draws"),
         (["--samples", "1e9"], "samples"),
         (["--learn-spread", "maybe"], "learn_spread"),
+        (["--outcome", "gamma"], "outcome"),
+        (["--outcome", "poisson", "--method", "advi"], "method"),
+        (["--outcome", "binomial", "--trials", "0"], "trials"),
+        (["--outcome", "poisson", "--exposure", "0"], "exposure"),
+        (["--intercept", "perhaps"], "intercept"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(args, field, capsys):
@@ -34,6 +39,19 @@ def test_bad_flags_exit_2_with_one_line(args, field, capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and field in err and "Traceback" not in err
+
+
+def test_an_outcome_world_writes_link_and_natural_scales(tmp_path, capsys):
+    out = tmp_path / "binomial"
+    assert main(["--outcome", "binomial", "--trials", "20", "--samples", "30,10,2",
+                 "--method", "exact", "--quiet", "--out", str(out)]) == 0
+    assert "outcome binomial (weights on the link scale)" in capsys.readouterr().out
+    weights = pd.read_csv(out / "weights.csv")
+    assert set(weights["natural_scale"]) == {"probability", "odds ratio"}
+    data = pd.read_csv(out / "data.csv")
+    assert (data["trials"] == 20).all() and (data["y"] <= data["trials"]).all()
+    assert (data["x1"] == 1.0).all()  # the intercept column
+    assert json.loads((out / "scenario.json").read_text())["outcome"] == "binomial"
 
 
 def test_unknown_flag_exits_2(capsys):

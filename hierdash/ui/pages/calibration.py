@@ -127,8 +127,13 @@ def _settings(scenario) -> LabSettings | None:
                                  key="lab_seed", help=say("calibration", "seed_help"))
     if family is None:
         return None
-    return LabSettings(family=family, method=method, parameterization=parameterization,
-                       padding=padding, n_worlds=int(n_worlds), seed=int(seed))
+    try:
+        return LabSettings(family=family, method=method, parameterization=parameterization,
+                           padding=padding, n_worlds=int(n_worlds), seed=int(seed))
+    except ValueError as err:  # a method the family's outcome refuses, said in words
+        st.error(say("calibration", "family_unusable", problem=str(err)),
+                 icon=":material/block:")
+        return None
 
 
 # -- results ----------------------------------------------------------------------------
