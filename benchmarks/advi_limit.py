@@ -105,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
               "seed": args.seed, "load_average_before": [round(x, 2) for x in os.getloadavg()],
               "summary": {}, "fits": []}
     for name, family in FAMILIES.items():
+        if family.outcome != "gaussian":  # ADVI is for Gaussian outcomes
+            continue
         for i, scenario in enumerate(world_scenarios(family, n_worlds=args.worlds,
                                                      seed=args.seed)):
             for method in ("advi", "fullrank_advi"):

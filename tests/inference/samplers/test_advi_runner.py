@@ -122,7 +122,7 @@ def test_the_default_limit_lets_both_forms_converge_on_prior_drawn_worlds():
 
     assert Scenario().advi_iterations == 100_000
     unconverged, short = [], 0
-    for family in FAMILIES.values():
+    for family in (f for f in FAMILIES.values() if f.outcome == "gaussian"):  # ADVI's own
         for scenario in world_scenarios(family, n_worlds=10, seed=1):
             for method in ("advi", "fullrank_advi"):
                 d = fit(scenario.replace(method=method, draws=100)).diagnostics
