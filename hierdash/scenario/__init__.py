@@ -16,8 +16,6 @@ from hierdash.scenario.core import (
     MAX_TASKS,
     MAX_TOTAL_ROWS,
     METHODS,
-    OUTCOME_DEFAULTS,
-    OUTCOME_WORDS,
     OUTCOMES,
     PADDINGS,
     PARAMETERIZATIONS,
@@ -31,6 +29,7 @@ from hierdash.scenario.core import (
     ScenarioError,
     Source,
 )
+from hierdash.scenario.outcome_defaults import OUTCOME_DEFAULTS
 from hierdash.scenario.presets import PRESETS, Preset, apply_preset, matching_preset
 from hierdash.scenario.text import MAX_TEXT, parse_field, parse_samples, scenario_from_mapping
 
@@ -46,7 +45,6 @@ __all__ = [
     "MAX_TOTAL_ROWS",
     "METHODS",
     "OUTCOME_DEFAULTS",
-    "OUTCOME_WORDS",
     "OUTCOMES",
     "PADDINGS",
     "PARAMETERIZATIONS",

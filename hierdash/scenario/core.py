@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from hierdash.scenario.outcome_defaults import OUTCOME_DEFAULTS
+
 Method = Literal["nuts", "pymc_nuts", "advi", "fullrank_advi", "exact"]
 Parameterization = Literal["auto", "marginal", "centered", "noncentered"]
 Padding = Literal["masked", "naive"]
@@ -27,13 +29,6 @@ PARAMETERIZATIONS: tuple[str, ...] = get_args(Parameterization)
 PADDINGS: tuple[str, ...] = get_args(Padding)
 SOURCES: tuple[str, ...] = get_args(Source)
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
-# The words for each outcome a page shows next to its name.
-OUTCOME_WORDS: dict[str, str] = {
-    "gaussian": "a number (Gaussian)",
-    "bernoulli": "yes/no (Bernoulli, logit link)",
-    "binomial": "successes of trials (binomial, logit link)",
-    "poisson": "a count (Poisson, log link)",
-}
 
 MAX_TASKS = 50
 MAX_SAMPLES_PER_TASK = 1000
@@ -317,27 +312,6 @@ class Scenario:
             else:
                 out[name] = str(value)
         return out
-
-
-# Each non-Gaussian outcome's defaults (link scale): an intercept and one feature, weights
-# near 0 so that probabilities spread over (0.1, 0.9) and counts over a few units, and the
-# weakly informative priors of the quadrature reference (parent Normal(0, 2.5), spread
-# HalfNormal(1)), which keep a group with 0 events of 20 finite on the logit scale.
-_GLM_DEFAULTS: dict[str, Any] = {
-    "parent_mean": 0.0, "parent_scale": 1.0, "child_spread": 0.5, "n_features": 2,
-    "intercept": True, "x_mean": 0.0, "x_sd": 1.0, "samples": (40, 25, 15, 10, 5, 3),
-    "prior_parent_mean": 0.0, "prior_parent_scale": 2.5, "prior_spread_scale": 1.0,
-    # A smaller step than the Gaussian worlds need: with every weight sampled (no
-    # marginal form), 0.95 left more prior-drawn worlds divergent (see
-    # hierdash.inference.samplers.common.GLM_AUTO).
-    "target_accept": 0.99,
-}
-OUTCOME_DEFAULTS: dict[str, dict[str, Any]] = {
-    "gaussian": {},
-    "bernoulli": _GLM_DEFAULTS,
-    "binomial": {**_GLM_DEFAULTS, "trials": 10},
-    "poisson": {**_GLM_DEFAULTS, "parent_mean": 1.0},
-}
 
 
 def fields_of() -> list[dataclasses.Field]:
