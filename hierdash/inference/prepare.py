@@ -11,7 +11,7 @@ import numpy as np
 
 from hierdash.exact import ExactPosterior, exact_posterior
 from hierdash.exact.pooling import NoPooling, complete_pooling, no_pooling
-from hierdash.outcomes import QuadraturePosterior, TaskData, quadrature_posterior
+from hierdash.outcomes import QuadraturePosterior, TaskData, pad_naively, quadrature_posterior
 from hierdash.outcomes.pooling import pooled_mode, separate_modes
 from hierdash.scenario import Scenario
 from hierdash.world import (
@@ -134,13 +134,17 @@ def _prepare(scenario: Scenario, world: World) -> Prepared:
 def _prepare_outcome(scenario: Scenario, world: World) -> Prepared:
     """A yes/no or count world: the quadrature reference and the two extremes.
 
-    Padding cannot change these fits: a padded row has every feature 0 (the intercept
-    column too), so its linear predictor is 0 whatever the weights and its likelihood a
-    constant. So the fits read the real rows; ``padded`` is kept for the pictures.
+    With ``padding="naive"`` the hierarchical fits read every task padded to the longest
+    by y = 0 rows (:func:`~hierdash.outcomes.data.pad_naively`): with an intercept these
+    are fake "no event" rows that pull the intercepts down; without one each adds a
+    constant and nothing moves. No pooling and complete pooling always read the real
+    rows: they are what the hierarchical fit is compared with.
     """
     capacity = capacity_for(scenario.n_tasks, int(max(scenario.samples)))
     padded = pad(world, mode=scenario.padding, capacity=capacity)
-    data = world.task_data()
+    real = world.task_data()
+    data = (pad_naively(real, intercept=scenario.intercept)
+            if scenario.padding == "naive" else real)
     prior = {"prior_mean": scenario.prior_parent_mean,
              "prior_scale": scenario.prior_parent_scale}
     reference = quadrature_posterior(
@@ -155,8 +159,8 @@ def _prepare_outcome(scenario: Scenario, world: World) -> Prepared:
         "" if n else (f"task {t} has no rows: nothing to estimate its weights from alone, "
                       "so partial pooling gives it the parent's. Try giving it a few rows.")
         for t, n in enumerate(counts))
-    estimate = separate_modes(data, **prior)
+    estimate = separate_modes(real, **prior)
     identified = counts > 0
     estimate[~identified] = np.nan
     no_pool = NoPooling(estimate=estimate, identified=identified, reason=reasons)
-    return Prepared(world, padded, None, reference, no_pool, pooled_mode(data, **prior), data)
+    return Prepared(world, padded, None, reference, no_pool, pooled_mode(real, **prior), data)

@@ -25,7 +25,7 @@ here knows the ``Scenario``, the world or the samplers: they will use it.
 """
 
 from hierdash.outcomes.binomial import Bernoulli, Binomial
-from hierdash.outcomes.data import TaskData
+from hierdash.outcomes.data import TaskData, pad_naively
 from hierdash.outcomes.examples import load_rat_tumors, rat_tumors_bytes
 from hierdash.outcomes.family import Family
 from hierdash.outcomes.gaussian import Gaussian
@@ -45,6 +45,7 @@ __all__ = [
     "OUTCOMES",
     "get_family",
     "TaskData",
+    "pad_naively",
     "OutcomeWorld",
     "simulate_outcomes",
     "QuadraturePosterior",

@@ -20,7 +20,7 @@ import numpy as np
 from hierdash.outcomes.family import Family
 from hierdash.outcomes.registry import get_family
 
-__all__ = ["TaskData", "Rows", "rows_of"]
+__all__ = ["TaskData", "Rows", "rows_of", "pad_naively"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,3 +190,28 @@ def rows_of(data: TaskData, *, merge: bool = True) -> Rows:
         counts=counts,
         constant=full - float(family.kernel(0.0, y, s)[0].sum()),
     )
+
+
+def pad_naively(data: TaskData, *, intercept: bool) -> TaskData:
+    """``data`` with every task zero-padded to its longest, the padded rows kept as data.
+
+    A padded row has y = 0, every feature 0 and the task's trials or exposure (a
+    scalar setting repeats onto every row). With ``intercept`` its first column stays 1,
+    as in a model written ``eta = b0[task] + X @ w[task]`` over a zero-padded ``X``: each
+    padded row is then a fake "no event" at x = 0 that drags the task's intercept down.
+    Without it the row's linear predictor is 0 whatever the weights, so its likelihood
+    is a constant and the posterior does not move.
+    """
+    longest = int(data.counts.max(initial=0))
+    given = [s[0] for s in data.size if len(s)]
+    default = float(given[0]) if given else 1.0
+    Xs, ys, sizes = [], [], []
+    for X, y, size in zip(data.X, data.y, data.size, strict=True):
+        extra = longest - len(y)
+        fake = np.zeros((extra, data.n_features))
+        if intercept:
+            fake[:, 0] = 1.0
+        Xs.append(np.vstack([X, fake]))
+        ys.append(np.concatenate([y, np.zeros(extra)]))
+        sizes.append(np.concatenate([size, np.full(extra, size[0] if len(size) else default)]))
+    return TaskData(data.family, tuple(Xs), tuple(ys), tuple(sizes))

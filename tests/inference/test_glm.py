@@ -122,3 +122,16 @@ def test_outcome_defaults_and_names_agree_with_the_families():
     assert s.intercept and s.parent_mean == 1.0 and s.target_accept == 0.99
     with pytest.raises(ScenarioError):
         Scenario.for_outcome("gamma")
+
+
+def test_naive_padding_with_an_intercept_drags_the_small_tasks_down_and_only_them():
+    masked = prepare(Scenario.for_outcome("bernoulli", method="exact"))
+    naive = prepare(Scenario.for_outcome("bernoulli", method="exact", padding="naive"))
+    longest = int(masked.world.counts.max())
+    assert naive.data.counts.tolist() == [longest] * len(masked.world.counts)
+    # The 3-row task gets 37 fake "no event" rows; the longest task none.
+    small = int(np.argmin(masked.world.counts))
+    drop = masked.exact.child_mean[small, 0] - naive.exact.child_mean[small, 0]
+    assert drop > masked.exact.child_sd[small, 0]
+    # No pooling and complete pooling read the real rows whatever the padding.
+    np.testing.assert_array_equal(naive.no_pool.estimate, masked.no_pool.estimate)

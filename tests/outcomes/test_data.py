@@ -4,7 +4,16 @@ likelihood."""
 import numpy as np
 import pytest
 
-from hierdash.outcomes import Bernoulli, Gaussian, TaskData, load_rat_tumors, rat_tumors_bytes
+from hierdash.outcomes import (
+    Bernoulli,
+    Gaussian,
+    TaskData,
+    load_rat_tumors,
+    pad_naively,
+    quadrature_posterior,
+    rat_tumors_bytes,
+    simulate_outcomes,
+)
 from hierdash.outcomes.data import rows_of
 
 
@@ -70,3 +79,20 @@ def test_rat_tumours_are_built_in():
     assert rats.min() == 10 and rats.max() == 52 and tumors.max() == 16
     assert int((tumors == 0).sum()) == 14
     assert rat_tumors_bytes().startswith(b"experiment,tumors,rats")
+
+
+@pytest.mark.parametrize("family", ["bernoulli", "binomial", "poisson"])
+def test_naive_padding_moves_nothing_without_an_intercept_and_the_intercepts_with_one(family):
+    world = simulate_outcomes(family, samples=(30, 12, 3), seed=5, n_features=2,
+                              intercept=True, trials=5, exposure=2.0)
+    data = world.data
+    masked = quadrature_posterior(data)
+    zeros = quadrature_posterior(pad_naively(data, intercept=False))
+    fake = quadrature_posterior(pad_naively(data, intercept=True))
+    padded = pad_naively(data, intercept=True)
+    assert padded.counts.tolist() == [30, 30, 30]
+    assert np.all(padded.y[2][3:] == 0) and np.all(padded.X[2][3:, 0] == 1)
+    np.testing.assert_allclose(zeros.child_mean, masked.child_mean, atol=1e-6)
+    np.testing.assert_allclose(zeros.spread_mean, masked.spread_mean, rtol=1e-6)
+    # 27 fake "no event" rows: the 3-row task's intercept drops by well over its sd.
+    assert fake.child_mean[2, 0] < masked.child_mean[2, 0] - 1.0 * masked.child_sd[2, 0]
