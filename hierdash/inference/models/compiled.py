@@ -22,7 +22,8 @@ import numpy as np
 
 from hierdash.scenario import BOUNDS, DATA_MAX_ROWS, DATA_MAX_TASKS, MAX_TASKS, MAX_TOTAL_ROWS
 
-__all__ = ["ModelKey", "MODEL_KEYS", "LARGE_LATENT", "LARGE_GLM", "CompiledModelCache", "NUTPIE_CACHE", "start_from"]
+__all__ = ["ModelKey", "MODEL_KEYS", "LARGE_LATENT", "LARGE_GLM", "GLM_TIERS", "CompiledModelCache",
+           "NUTPIE_CACHE", "start_from"]
 
 ModelKind = Literal["marginal", "latent", "glm"]
 
@@ -42,10 +43,16 @@ MAX_FEATURES = int(BOUNDS["n_features"].high)
 # slices), so one capacity serves simulated worlds and a student's data alike. The
 # latent model samples every padded weight, so it keeps the simulated bound; a data
 # set with more groups fitted centered or non-centered compiles LARGE_LATENT once.
-MODEL_KEYS: dict[ModelKind, ModelKey] = {
+MODEL_KEYS: dict[str, ModelKey] = {
     "marginal": ModelKey("marginal", DATA_MAX_TASKS, MAX_FEATURES),
     "latent": ModelKey("latent", MAX_TASKS, MAX_FEATURES),
-    # Yes/no and count outcomes, every family in one model, at the simulated bounds.
+    # Yes/no and count outcomes, every family in one model. Its padded weights are
+    # sampled too, and NUTS pays for them in steps, not only in arithmetic: its step
+    # size shrinks as the dimension grows. On the default worlds of the three families
+    # the model at the simulated bounds took 20 to 60% more steps per draw and twice
+    # the time of one of 12 tasks and 3 features (benchmarks/glm_tiers). So small
+    # worlds get a small model.
+    "glm_small": ModelKey("glm", 12, 3, 3000),
     "glm": ModelKey("glm", MAX_TASKS, MAX_FEATURES, MAX_TOTAL_ROWS),
 }
 LARGE_LATENT = ModelKey("latent", DATA_MAX_TASKS, MAX_FEATURES)
@@ -53,6 +60,8 @@ LARGE_LATENT = ModelKey("latent", DATA_MAX_TASKS, MAX_FEATURES)
 # follows the task capacity (every padded weight is sampled), so the simulated worlds
 # keep their smaller model.
 LARGE_GLM = ModelKey("glm", DATA_MAX_TASKS, MAX_FEATURES, DATA_MAX_ROWS)
+# The outcome models from the smallest: a world is fitted by the first it fits in.
+GLM_TIERS = (MODEL_KEYS["glm_small"], MODEL_KEYS["glm"], LARGE_GLM)
 
 
 def build_pymc_model(key: ModelKey, data: dict[str, Any]):

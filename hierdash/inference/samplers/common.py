@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from hierdash.inference.models.compiled import LARGE_GLM, LARGE_LATENT, MODEL_KEYS, ModelKey
+from hierdash.inference.models.compiled import GLM_TIERS, LARGE_LATENT, MODEL_KEYS, ModelKey
 from hierdash.inference.models.glm import GlmShape, glm_data, glm_start
 from hierdash.inference.models.glm import data_rich_tasks as glm_rich_tasks
 from hierdash.inference.models.latent import (
@@ -79,9 +79,9 @@ def model_inputs(
     padding would only cost them).
     """
     kind = _kind(scenario, parameterization)
-    key = key or MODEL_KEYS[kind]
     if kind == "glm":
         return _glm_inputs(scenario, prep, parameterization, key)
+    key = key or MODEL_KEYS[kind]
     if key.tasks < scenario.n_tasks:
         key = LARGE_LATENT
     exact = prep.exact
@@ -112,10 +112,14 @@ def _kind(scenario: Scenario, parameterization: Resolved) -> str:
     return "marginal" if parameterization == "marginal" else "latent"
 
 
-def _glm_inputs(scenario: Scenario, prep: Prepared, parameterization: Resolved, key: ModelKey):
+def _glm_inputs(scenario: Scenario, prep: Prepared, parameterization: Resolved,
+                key: ModelKey | None):
     rows = rows_of(prep.data)
-    if key.tasks < scenario.n_tasks or key.rows < len(rows.y):
-        key = LARGE_GLM
+    if key is None:  # the smallest shared model the world fits in
+        key = next(k for k in GLM_TIERS if _fits(k, scenario, len(rows.y)))
+    elif not _fits(key, scenario, len(rows.y)):
+        raise ValueError(f"the world ({scenario.n_tasks} tasks, {scenario.n_features} "
+                         f"features, {len(rows.y)} rows) does not fit the model {key}")
     shape = GlmShape(key.tasks, key.features, key.rows)
     w = np.zeros((shape.tasks, shape.features))
     w[list(centered_tasks(scenario, prep, parameterization)), :scenario.n_features] = 1.0
@@ -123,6 +127,11 @@ def _glm_inputs(scenario: Scenario, prep: Prepared, parameterization: Resolved, 
     reference = prep.exact
     return key, data, lambda rng: glm_start(reference, w, shape, rng, scenario.learn_spread,
                                             scenario.child_spread)
+
+
+def _fits(key: ModelKey, scenario: Scenario, rows: int) -> bool:
+    return (key.tasks >= scenario.n_tasks and key.features >= scenario.n_features
+            and key.rows >= rows)
 
 
 def own_size_key(scenario: Scenario, parameterization: Resolved, rows: int = 0) -> ModelKey:
