@@ -17,6 +17,7 @@ from hierdash.charts.style import (
     NO_POOL,
     PARENT,
     feature_panels,
+    on_scale,
     role_color,
     task_order,
     with_role,
@@ -29,7 +30,7 @@ ANSWER = "true pull (exact posterior)"
 _BOARD_METHODS = {"rmse_no_pooling": "no pooling", "rmse_complete_pooling": "complete pooling"}
 
 
-def own_estimates_chart(child: pd.DataFrame) -> alt.FacetChart:
+def own_estimates_chart(child: pd.DataFrame, *, scale: str | None = None) -> alt.FacetChart:
     """Each task's own estimate and the parent, without the partial-pooling answer.
 
     Parameters
@@ -40,6 +41,8 @@ def own_estimates_chart(child: pd.DataFrame) -> alt.FacetChart:
         :func:`hierdash.summaries.child_rows`). Pass only these columns: whatever else
         the table holds ends up in the page's chart data, where a student could read
         the answer.
+    scale
+        The weights' scale for the axis title (``"log-odds"``, ``"log rate"``), or None.
 
     Returns
     -------
@@ -50,6 +53,7 @@ def own_estimates_chart(child: pd.DataFrame) -> alt.FacetChart:
     data = child[need].copy()
     color = role_color([NO_POOL, PARENT])
     y = alt.Y("task_label:N", title=None, sort=task_order(data, by_samples=True))
+    x_title = on_scale("weight", scale)
     tooltip = [alt.Tooltip("task_label:N", title="task"),
                alt.Tooltip("no_pooling:Q", title="its own estimate", format=FMT),
                alt.Tooltip("parent_mean:Q", title="parent", format=FMT)]
@@ -57,20 +61,20 @@ def own_estimates_chart(child: pd.DataFrame) -> alt.FacetChart:
         alt.Chart()
         .transform_aggregate(parent_mean="mean(parent_mean)", groupby=["feature_label"])
         .mark_rule(strokeDash=[6, 3], strokeWidth=2)
-        .encode(x=alt.X("parent_mean:Q", title="weight", scale=alt.Scale(zero=False), axis=AXIS),
+        .encode(x=alt.X("parent_mean:Q", title=x_title, scale=alt.Scale(zero=False), axis=AXIS),
                 color=color, tooltip=[alt.Tooltip("parent_mean:Q", title="parent", format=FMT)]),
         PARENT,
     )
     own = with_role(
         alt.Chart().mark_point(filled=False, size=70, strokeWidth=2, opacity=1).encode(
-            y=y, x=alt.X("no_pooling:Q", title="weight", axis=AXIS), color=color,
+            y=y, x=alt.X("no_pooling:Q", title=x_title, axis=AXIS), color=color,
             tooltip=tooltip),
         NO_POOL,
     )
     return feature_panels(alt.layer(parent, own, data=data), data)
 
 
-def reveal_chart(table: pd.DataFrame) -> alt.LayerChart:
+def reveal_chart(table: pd.DataFrame, *, scale: str | None = None) -> alt.LayerChart:
     """Each task's predicted pull beside the true one, on the 0-1 scale.
 
     Parameters
@@ -79,6 +83,8 @@ def reveal_chart(table: pd.DataFrame) -> alt.LayerChart:
         One row per task with ``task_label, n, predicted, true_pull, scored`` (the
         table of :func:`hierdash.classroom.score_prediction`, with a ``task_label``).
         Tasks not scored (no pull to predict) are not drawn.
+    scale
+        The scale the pulls were measured on (``"log-odds"``, ``"log rate"``), or None.
 
     Returns
     -------
@@ -93,7 +99,8 @@ def reveal_chart(table: pd.DataFrame) -> alt.LayerChart:
              if "task" in data else data["task_label"].tolist())
     y = alt.Y("task_label:N", title=None, sort=order)
     x_scale = alt.Scale(domain=[-0.02, 1.02], nice=False)
-    x_title = "pull toward the parent (0 = its own estimate, 1 = the parent)"
+    x_title = ("pull toward the parent (0 = its own estimate, 1 = the parent)" if not scale
+               else f"pull toward the parent in {scale} (0 = its own estimate, 1 = the parent)")
     tooltip = [alt.Tooltip("task_label:N", title="task"),
                alt.Tooltip("predicted:Q", title="your guess", format=".2f"),
                alt.Tooltip("true_pull:Q", title="true pull", format=".2f"),
@@ -125,7 +132,8 @@ def board_worlds_chart(board: pd.DataFrame) -> alt.LayerChart:
     board
         The board table (:func:`hierdash.classroom.board_frame`): ``result_id,
         nickname, seed, samples, rmse_no_pooling, rmse_complete_pooling,
-        rmse_partial_pooling, winner, prediction_score``.
+        rmse_partial_pooling, winner, prediction_score``, and optionally ``outcome``
+        (shown in the tooltip: a yes/no or count world's errors are on its link scale).
 
     Returns
     -------
@@ -135,6 +143,7 @@ def board_worlds_chart(board: pd.DataFrame) -> alt.LayerChart:
     """
     cols = ["result_id", "nickname", "seed", "samples", "rmse_no_pooling",
             "rmse_complete_pooling", "rmse_partial_pooling", "winner", "prediction_score"]
+    cols += [c for c in ("outcome",) if c in board]  # the page adds each world's outcome
     data = board[cols].copy()
     values = data[["rmse_no_pooling", "rmse_complete_pooling", "rmse_partial_pooling"]]
     top = float(np.nanmax(values.to_numpy(dtype=float))) if len(data) else 1.0
@@ -165,6 +174,8 @@ def board_worlds_chart(board: pd.DataFrame) -> alt.LayerChart:
                      alt.Tooltip("nickname:N", title="nickname"),
                      alt.Tooltip("seed:N", title="seed"),
                      alt.Tooltip("samples:N", title="samples"),
+                     *([alt.Tooltip("outcome:N", title="outcome")] if "outcome" in data
+                       else []),
                      alt.Tooltip("method:N", title="estimate"),
                      alt.Tooltip("error:Q", title="its error", format=".3f"),
                      alt.Tooltip("rmse_partial_pooling:Q", title="partial pooling's error",

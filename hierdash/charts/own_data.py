@@ -10,6 +10,10 @@ each other, against the groups' sizes, and against the data themselves.
 - :func:`loo_chart`: the three poolings' leave-one-out predictive accuracy, each as a
   difference from the best with its standard error.
 
+A yes/no or count outcome's weights live on the link scale (logit or log); the
+estimate charts take ``scale="natural"`` to draw them as probabilities, rates, odds
+ratios or rate ratios instead (:func:`natural_view`).
+
 Each builder draws the table it is given (:func:`hierdash.own_data.fit_table.group_weights`,
 :func:`hierdash.own_data.posterior_predictive_check`,
 :func:`hierdash.own_data.compare_pooling`) and computes nothing else. Group names are
@@ -27,6 +31,7 @@ from hierdash.settings import CI_LABEL
 
 __all__ = [
     "METHOD_NAMES",
+    "natural_view",
     "estimates_by_size_chart",
     "group_shrinkage_chart",
     "loo_chart",
@@ -69,7 +74,44 @@ def _group_order(rows: pd.DataFrame) -> list[str]:
     return rows.sort_values(["n", "group"], ascending=[False, True])["group"].tolist()
 
 
-def estimates_by_size_chart(weights: pd.DataFrame, *, feature: str) -> alt.LayerChart:
+# The columns an estimate chart reads, and their counterparts with the link undone.
+_NATURAL = {"mean": "natural_mean", "ci_low": "natural_low", "ci_high": "natural_high",
+            "no_pooling": "natural_no_pooling", "complete_pooling": "natural_complete_pooling",
+            "parent_mean": "natural_parent_mean"}
+
+
+def natural_view(weights: pd.DataFrame) -> pd.DataFrame:
+    """``weights`` with its estimates on the probability or rate scale: each of
+    ``mean``, ``ci_low``, ``ci_high``, ``no_pooling``, ``complete_pooling`` and
+    ``parent_mean`` replaced by its ``natural_*`` column (a yes/no or count outcome's
+    :func:`hierdash.own_data.fit_table.group_weights`); ``shrinkage`` stays the share
+    of the way on the link scale."""
+    missing = [c for c in _NATURAL.values() if c not in weights]
+    if missing:
+        raise ValueError("weights has no natural_* columns (a Gaussian outcome's weights "
+                         "have no other scale)")
+    out = weights.copy()
+    for column, natural in _NATURAL.items():
+        out[column] = weights[natural]
+    return out
+
+
+def _scaled(weights: pd.DataFrame, feature: str, scale: str) -> tuple[pd.DataFrame, str]:
+    """The weights to draw and the axis title, on the link or the natural scale."""
+    if scale == "link":
+        return weights, f"{feature} weight"
+    if scale != "natural":
+        raise ValueError(f"scale = {scale!r} is not allowed: must be link or natural")
+    view = natural_view(weights)
+    names = view.loc[view["feature"] == feature, "natural_scale"]
+    if not len(names):
+        return view, feature
+    name = str(names.iloc[0])
+    return view, f"{feature} as {'an' if name[0] in 'aeiou' else 'a'} {name}"
+
+
+def estimates_by_size_chart(weights: pd.DataFrame, *, feature: str,
+                            scale: str = "link") -> alt.LayerChart:
     """Each group's estimate of ``feature`` against its rows (log axis), three ways.
 
     No pooling scatters widely for small groups; complete pooling is one line for all;
@@ -82,7 +124,11 @@ def estimates_by_size_chart(weights: pd.DataFrame, *, feature: str) -> alt.Layer
         :func:`hierdash.own_data.fit_table.group_weights`.
     feature
         The weight to draw (``intercept`` or a feature column).
+    scale
+        ``link`` (the weights as fitted) or ``natural`` (a yes/no or count outcome's
+        probability, rate, odds ratio or rate ratio: :func:`natural_view`).
     """
+    weights, y_title = _scaled(weights, feature, scale)
     rows = _groups_of(weights, feature)
     long = pd.concat([
         pd.DataFrame({"group": rows["group"], "n": rows["n"], "estimate": rows["no_pooling"],
@@ -99,7 +145,6 @@ def estimates_by_size_chart(weights: pd.DataFrame, *, feature: str) -> alt.Layer
     color = _method_color(domain)
     x = alt.X("n_shown:Q", title="rows in the group (log scale)",
               scale=alt.Scale(type="log", nice=False))
-    y_title = f"{feature} weight"
     tooltip = [alt.Tooltip("group:N", title="group"), alt.Tooltip("n:Q", title="rows"),
                alt.Tooltip("method:N"), alt.Tooltip("estimate:Q", format=FMT),
                alt.Tooltip("ci_low:Q", title=f"{CI_LABEL} interval from", format=FMT),
@@ -122,16 +167,18 @@ def estimates_by_size_chart(weights: pd.DataFrame, *, feature: str) -> alt.Layer
         y="value:Q", tooltip=[alt.Tooltip("what:N", title=" "),
                               alt.Tooltip("value:Q", title="parent mean", format=FMT)])
     return alt.layer(intervals, points, pooled_rule, parent_rule).properties(
-        width=_WIDTH, height=360, title=f"{feature}: each group's estimate against its size")
+        width=_WIDTH, height=360, title=f"{y_title}: each group's estimate against its size")
 
 
-def group_shrinkage_chart(weights: pd.DataFrame, *, feature: str) -> alt.LayerChart:
+def group_shrinkage_chart(weights: pd.DataFrame, *, feature: str,
+                          scale: str = "link") -> alt.LayerChart:
     """Arrows from each group's own estimate of ``feature`` to its partial-pooling one.
 
     Groups run top to bottom from the largest, so the arrows grow down the chart; the
     dashed green rule is the parent. A group without an estimate of its own (too few
     rows, or a feature constant within it) shows a dot at its partial-pooling estimate.
     """
+    weights, x_title = _scaled(weights, feature, scale)
     rows = _groups_of(weights, feature).copy()
     own = rows["no_pooling"].to_numpy(float)
     finite = np.isfinite(own)
@@ -142,7 +189,6 @@ def group_shrinkage_chart(weights: pd.DataFrame, *, feature: str) -> alt.LayerCh
     rows["note"] = np.where(finite, "", "no estimate of its own")
     y = alt.Y("group:N", title=None, sort=_group_order(rows),
               axis=alt.Axis(labelLimit=160, labelFontSize=10, labelOverlap=False))
-    x_title = f"{feature} weight"
     tooltip = [alt.Tooltip("group:N", title="group"), alt.Tooltip("n:Q", title="rows"),
                alt.Tooltip("no_pooling:Q", title=METHOD_NAMES["no_pooling"], format=FMT),
                alt.Tooltip("mean:Q", title=METHOD_NAMES["partial_pooling"], format=FMT),
@@ -163,7 +209,7 @@ def group_shrinkage_chart(weights: pd.DataFrame, *, feature: str) -> alt.LayerCh
         x="value:Q", tooltip=[alt.Tooltip("value:Q", title="parent mean", format=FMT)])
     return alt.layer(parent, shaft, start, head).properties(
         width=_WIDTH, height=alt.Step(_ROW_HEIGHT),
-        title=f"{feature}: from the group alone (open circle) to partial pooling (arrow head)")
+        title=f"{x_title}: from the group alone (open circle) to partial pooling (arrow head)")
 
 
 def parent_spread_chart(weights: pd.DataFrame, scales: pd.DataFrame) -> alt.FacetChart:
@@ -204,10 +250,11 @@ def ppc_chart(ppc: pd.DataFrame, *, statistic: str = "mean") -> alt.LayerChart:
     ppc
         :func:`hierdash.own_data.posterior_predictive_check`.
     statistic
-        ``mean`` or ``sd``.
+        ``mean`` or ``sd``; for a yes/no or count outcome ``proportion`` or ``rate``.
     """
-    if statistic not in ("mean", "sd"):
-        raise ValueError(f"statistic = {statistic!r} is not allowed: must be mean or sd")
+    if statistic not in ("mean", "sd", "proportion", "rate"):
+        raise ValueError(f"statistic = {statistic!r} is not allowed: must be mean, sd, "
+                         "proportion or rate")
     rows = ppc[ppc["statistic"] == statistic].dropna(subset=["observed"]).copy()
     rows["verdict"] = np.where((rows["observed"] < rows["low"]) | (rows["observed"] > rows["high"]),
                                "outside the replicated interval", "inside")
@@ -220,7 +267,9 @@ def ppc_chart(ppc: pd.DataFrame, *, statistic: str = "mean") -> alt.LayerChart:
                alt.Tooltip("high:Q", title="replicated to", format=FMT),
                alt.Tooltip("tail:Q", title="share of replications above", format=".2f")]
     base = alt.Chart(rows)
-    x_title = f"{statistic} of the outcome in the group"
+    x_title = {"proportion": "proportion of successes in the group",
+               "rate": "count per unit of exposure in the group"}.get(
+        statistic, f"{statistic} of the outcome in the group")
     bar = base.mark_rule(strokeWidth=4, opacity=0.45, color=COLORS["posterior"]).encode(
         y=y, x=alt.X("low:Q", title=x_title, scale=alt.Scale(zero=False)), x2="high:Q",
         tooltip=tooltip)

@@ -16,6 +16,7 @@ from hierdash.charts.style import (
     TRUE,
     feature_panels,
     mark_outlier,
+    on_scale,
     role_color,
     task_order,
     with_role,
@@ -26,7 +27,8 @@ _HEAD = ("isValid(datum.no_pooling) ? (datum.mean >= datum.no_pooling ? 'triangl
          "'triangle-left') : 'circle'")
 
 
-def shrinkage_chart(weights: pd.DataFrame, *, outlier: int | None = None) -> alt.FacetChart:
+def shrinkage_chart(weights: pd.DataFrame, *, outlier: int | None = None,
+                    scale: str | None = None) -> alt.FacetChart:
     """Arrows from each task's own estimate (no pooling) to its partial-pooling estimate.
 
     Tasks are sorted by sample count, largest first, so the arrows grow down the
@@ -39,6 +41,9 @@ def shrinkage_chart(weights: pd.DataFrame, *, outlier: int | None = None) -> alt
         The tidy weights table of a fit.
     outlier
         The outlier task (``Scenario.outlier``): its label ends in "(outlier)".
+    scale
+        The weights' scale for the axis title (``"log-odds"``, ``"log rate"``), or None:
+        a yes/no or count world is pooled on its link scale.
 
     Returns
     -------
@@ -60,7 +65,7 @@ def shrinkage_chart(weights: pd.DataFrame, *, outlier: int | None = None) -> alt
         alt.Tooltip("own:N", title="note"),
     ]
     y = alt.Y("task_label:N", title=None, sort=task_order(child, by_samples=True))
-    x_title = "child weight"
+    x_title = on_scale("child weight", scale)
     parent = with_role(
         alt.Chart()
         .transform_aggregate(parent_mean="mean(parent_mean)", groupby=["feature_label"])
@@ -149,7 +154,8 @@ def pull_chart(pull: pd.DataFrame, *, outlier: int | None = None) -> alt.LayerCh
     return alt.layer(rules, labels, points, outlier_label).properties(height=240)
 
 
-def rmse_chart(errors: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
+def rmse_chart(errors: pd.DataFrame, *, scale: str | None = None
+               ) -> alt.LayerChart | alt.FacetChart:
     """Root-mean-square error of no, partial and complete pooling against the truth.
 
     Parameters
@@ -158,6 +164,8 @@ def rmse_chart(errors: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
         ``method, scope, rmse`` rows (:func:`hierdash.summaries.comparable_errors`, or
         :func:`hierdash.summaries.errors_table` of ``FitResult.errors``). Rows without
         a finite RMSE are not drawn.
+    scale
+        The weights' scale for the axis title, or None.
 
     Returns
     -------
@@ -175,7 +183,7 @@ def rmse_chart(errors: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
     tooltip = [alt.Tooltip("method:N"), alt.Tooltip("scope:N", title="scored on"),
                alt.Tooltip("rmse:Q", title="RMSE", format=".4f")]
     y = alt.Y("method:N", title=None, sort=order)
-    x = alt.X("rmse:Q", title="RMSE against the true child weights")
+    x = alt.X("rmse:Q", title=on_scale("RMSE against the true child weights", scale))
     color = alt.Color("method:N", scale=alt.Scale(domain=order, range=palette), legend=None)
     bars = alt.Chart().mark_bar(height=20).encode(y=y, x=x, tooltip=tooltip, color=color)
     # Labels in the bar's own (mid-tone) colour: readable on light and dark backgrounds.

@@ -10,6 +10,9 @@ and a dark background. Each colour has one role on every chart:
 - bluish green: the parent,
 - orange: complete pooling,
 - grey: the exact (closed-form) posterior, as a reference.
+
+A yes/no or count world's weights live on its link scale: :func:`link_scale` names it
+("log-odds", "log rate") and :func:`on_scale` puts that name in an axis title.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ EXACT = "exact posterior mean"
 NO_POOL = "no pooling (task alone)"
 PARTIAL = "partial pooling (posterior mean)"
 PARENT = "parent (posterior mean)"
+RAW_SHARE = "the task's own rows (share of successes)"
+RAW_RATE = "the task's own rows (count per exposure)"
 
 ROLE_COLORS: dict[str, str] = {
     TRUE: COLORS["true"],
@@ -48,11 +53,32 @@ ROLE_COLORS: dict[str, str] = {
     NO_POOL: COLORS["no_pooling"],
     PARTIAL: COLORS["posterior"],
     PARENT: COLORS["parent"],
+    RAW_SHARE: COLORS["no_pooling"],
+    RAW_RATE: COLORS["no_pooling"],
+}
+
+# The scale each outcome's weights live on (None: the weights are y's own units).
+LINK_SCALES: dict[str, str | None] = {
+    "gaussian": None,
+    "bernoulli": "log-odds",
+    "binomial": "log-odds",
+    "poisson": "log rate",
 }
 
 ROW_HEIGHT = 20  # pixels per task on the per-task charts
 AXIS = alt.Axis(tickCount=4, labelOverlap=True)  # x axis of the per-feature panels
 FMT = ".3f"
+
+
+def link_scale(outcome: str) -> str | None:
+    """The name of the scale ``outcome``'s weights live on: ``log-odds``, ``log rate``,
+    or None for a Gaussian outcome (and any outcome not known here)."""
+    return LINK_SCALES.get(outcome)
+
+
+def on_scale(title: str, scale: str | None) -> str:
+    """An axis title with its scale, e.g. ``child weight (log-odds)``; as it is for None."""
+    return title if not scale else f"{title} ({scale})"
 
 
 def role_color(roles: Sequence[str]) -> alt.Color:

@@ -9,6 +9,11 @@ A task without rows has no estimate of its own and takes the parent's: its pull 
 task with rows but too few to estimate its weights alone has no pull to predict and is
 not scored.
 
+A yes/no or count world is pooled on its link scale, so its pulls are measured there: the
+weights, own estimates and exact (quadrature) means are in log-odds or log rate, and
+the same formula applies unchanged. The share of the way is not the same once the link
+is undone (a probability near 0 or 1 moves little for a long way in log-odds).
+
 Two misreadings this exercise meets: "the task with the fewest rows moves furthest"
 (it moves the largest *share*, not always the largest *distance*: a task whose own
 estimate sits near the parent has little distance to go), and "every task moves the

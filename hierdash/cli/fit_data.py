@@ -1,5 +1,11 @@
 """Fit a table of your own: ``python -m hierdash --data FILE --group COL ...``.
 
+Any outcome: a number (the default), ``--outcome bernoulli`` (yes/no, 0 or 1),
+``--outcome binomial --trials COL`` (successes of trials) or ``--outcome poisson
+[--exposure COL]`` (counts). Without ``--x`` each group has only its intercept (one mean,
+probability or rate per group). Built in: ``--data radon`` and ``--data rats`` (the rat
+tumours of *Bayesian Data Analysis*, binomial, intercept only).
+
 The dispatcher (:mod:`hierdash.cli.dispatch`) hands every command line with ``--data``
 or ``--example`` to :func:`main`. It reads the table
 (:func:`hierdash.own_data.reading.read_table`), splits it into groups, fits them
@@ -17,13 +23,14 @@ import unicodedata
 from pathlib import Path
 
 from hierdash.cli.common import CommandParser, fit_in_terminal, write_files
-from hierdash.own_data.grouped import PRIOR_FIELDS, default_priors, prepare_groups
+from hierdash.own_data.formula import formula
+from hierdash.own_data.grouped import PRIOR_FIELDS, default_priors, prepare_groups, prior_fields
 from hierdash.own_data.reading import DataError, read_table
 from hierdash.scenario import BOUNDS, CHOICES, ScenarioError
 
 __all__ = ["EXAMPLES", "build_parser", "main"]
 
-EXAMPLES = ("radon",)
+EXAMPLES = ("radon", "rats")
 _FIT_FLAGS = {"draws": "draws", "tune": "tune", "chains": "chains",
               "target-accept": "target_accept", "seed": "seed"}
 
@@ -35,13 +42,21 @@ def build_parser() -> argparse.ArgumentParser:
         "and partial pooling compared.",
     )
     parser.add_argument("--data", metavar="FILE",
-                        help="a CSV file (any delimiter or encoding), or 'radon' for the "
-                        "built-in Minnesota radon example")
+                        help="a CSV file (any delimiter or encoding), or 'radon' (Minnesota "
+                        "radon) or 'rats' (rat tumours, binomial) for a built-in example")
     parser.add_argument("--example", choices=EXAMPLES, help="a built-in example table")
     parser.add_argument("--group", metavar="COL", help="the column naming the groups")
     parser.add_argument("--y", metavar="COL", help="the outcome column")
     parser.add_argument("--x", metavar="COL[,COL...]", default=None,
                         help="feature columns, comma-separated (none: varying intercepts)")
+    parser.add_argument("--outcome", choices=CHOICES["outcome"], default=None,
+                        help="what y is: gaussian (a number, the default), bernoulli (yes/no, "
+                        "0 or 1), binomial (successes of --trials) or poisson (a count, over "
+                        "--exposure if given)")
+    parser.add_argument("--trials", metavar="COL", default=None,
+                        help="the column of trials per row (binomial only)")
+    parser.add_argument("--exposure", metavar="COL", default=None,
+                        help="the column of exposure per row (poisson only; 1 without it)")
     parser.add_argument("--no-intercept", action="store_true",
                         help="no intercept (by default each group has its own)")
     parser.add_argument("--standardise", "--standardize", action="store_true",
@@ -85,15 +100,16 @@ def _printable(text: str) -> str:
 
 def _source(args, parser) -> tuple[str, object, dict]:
     """(what to call the source, the bytes or path to read, default columns)."""
-    from hierdash.own_data.datasets import RADON, radon_bytes
+    from hierdash.own_data.datasets import EXAMPLES as TABLES
 
     if args.example and args.data:
         parser.error("give --data or --example, not both")
     name = args.example or args.data
     if name is None:
-        parser.error("--data needs a file name (or 'radon')")
+        parser.error("--data needs a file name (or 'radon' or 'rats')")
     if name in EXAMPLES and not Path(name).is_file():
-        return f"example:{name}", radon_bytes(), RADON
+        read, defaults = TABLES[name]
+        return f"example:{name}", read(), defaults
     return name, Path(name), {}
 
 
@@ -111,6 +127,11 @@ def main(argv: list[str] | None = None) -> int:
         x = [c.strip() for c in args.x.split(",") if c.strip()]
     else:
         x = list(defaults.get("x", ()))
+    outcome = args.outcome or defaults.get("outcome", "gaussian")
+    # The example's trials or exposure column, unless another outcome was asked for.
+    same = outcome == defaults.get("outcome", "gaussian")
+    trials = args.trials or (defaults.get("trials") if same else None)
+    exposure = args.exposure or (defaults.get("exposure") if same else None)
 
     from hierdash.own_data.fit_table import data_scenario
 
@@ -118,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         frame = read_table(source)
         grouped = prepare_groups(frame, group=group, y=y, x=x,
                                  intercept=not args.no_intercept,
-                                 standardise=args.standardise, missing=args.missing)
+                                 standardise=args.standardise, missing=args.missing,
+                                 outcome=outcome, trials=trials, exposure=exposure)
         fit_settings = {name: _number(name, getattr(args, name))
                         for name in _FIT_FLAGS.values() if getattr(args, name) is not None}
         priors = {name: _number(name, getattr(args, name))
@@ -144,8 +166,8 @@ def _fit_and_report(args, grouped, scenario, source_name, rule) -> int:
     if args.compare:
         from hierdash.own_data.loo import compare_pooling
 
-        comparison = compare_pooling(grouped, priors={k: getattr(scenario, k)
-                                                      for k in PRIOR_FIELDS})
+        comparison = compare_pooling(grouped, priors={
+            k: getattr(scenario, k) for k in prior_fields(grouped.outcome)})
     print(format_report(own, rule, comparison))
     if args.out is not None:
         return write_files(lambda: write_outputs(own, args.out, rule=rule, source=source_name,
@@ -156,25 +178,34 @@ def _fit_and_report(args, grouped, scenario, source_name, rule) -> int:
 def format_report(own, rule: str, comparison=None) -> str:
     """The weights by group, the scales, the notes and the timings, as text."""
     grouped, result = own.grouped, own.result
+    sc = result.scenario
+    noise = f", noise HalfNormal({sc.prior_noise_scale:g})" if grouped.is_gaussian else ""
+    kind = "" if grouped.is_gaussian else f" ({_OUTCOME_TEXT[grouped.outcome]}" + (
+        f" of {grouped.size_column})" if grouped.size_column else ")")
     lines = [
         f"{grouped.n_groups} groups ({grouped.group_column}), {grouped.n_rows} rows, "
-        f"outcome {grouped.outcome_column}, weights {', '.join(grouped.feature_names)}"
+        f"outcome {grouped.outcome_column}{kind}, weights {', '.join(grouped.feature_names)}"
         f"{' (standardised; shown on the original scale)' if grouped.standardised else ''}; "
         f"method {result.scenario.method}",
         *(f"note: {note}" for note in grouped.notes),
-        f"priors: parent Normal({result.scenario.prior_parent_mean:g}, "
-        f"{result.scenario.prior_parent_scale:g}), spread HalfNormal("
-        f"{result.scenario.prior_spread_scale:g}), noise HalfNormal("
-        f"{result.scenario.prior_noise_scale:g}). {rule}",
+        f"priors: parent Normal({sc.prior_parent_mean:g}, {sc.prior_parent_scale:g}), "
+        f"spread HalfNormal({sc.prior_spread_scale:g}){noise}. {rule}",
         "",
     ]
-    table = own.weights[["level", "group", "n", "feature", "mean", "sd", "ci_low", "ci_high",
-                         "no_pooling", "complete_pooling"]].copy()
+    if not grouped.is_gaussian:
+        lines.insert(1, f"model: {formula(grouped)}")
+    columns = ["level", "group", "n", "feature", "mean", "sd", "ci_low", "ci_high",
+               "no_pooling", "complete_pooling"]
+    if not grouped.is_gaussian:
+        columns += ["natural_scale", "natural_mean", "natural_low", "natural_high"]
+    table = own.weights[columns].copy()
     table["group"] = [_printable(g) if g else "-" for g in table["group"]]
     lines.append(table.to_string(index=False, float_format=lambda v: f"{v:8.3f}"))
     lines += ["", own.scales.to_string(index=False, float_format=lambda v: f"{v:8.3f}")]
     if comparison is not None:
-        lines += ["", "exact leave-one-out comparison (elpd: higher predicts new rows better):",
+        how = ("exact" if grouped.is_gaussian else "PSIS" if "bad_k" in comparison
+               else "refitted (exact up to the quadrature)")
+        lines += ["", f"{how} leave-one-out comparison (elpd: higher predicts new rows better):",
                   comparison.to_string(index=False, float_format=lambda v: f"{v:10.2f}")]
     d = result.diagnostics
     parts = [f"compile {result.compile_s:.2f} s", f"sample {result.sample_s:.2f} s",
@@ -186,6 +217,9 @@ def format_report(own, rule: str, comparison=None) -> str:
     lines += ["", "diagnostics: " + "; ".join(parts)]
     lines += [f"warning: {_printable(w)}" for w in own.warnings()]
     return "\n".join(lines)
+
+
+_OUTCOME_TEXT = {"bernoulli": "yes/no", "binomial": "successes", "poisson": "counts"}
 
 
 def write_outputs(own, out: Path, *, rule: str, source: str, comparison=None) -> list[Path]:

@@ -21,8 +21,16 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from hierdash.own_data.grouped import PRIOR_FIELDS, DataError, GroupedData, default_priors, to_world
-from hierdash.scenario import DATA_MAX_ROWS, DATA_MAX_TASKS, Scenario
+from hierdash.own_data.formula import formulas
+from hierdash.own_data.grouped import (
+    PRIOR_FIELDS,
+    DataError,
+    GroupedData,
+    default_priors,
+    prior_fields,
+    to_world,
+)
+from hierdash.scenario import DATA_MAX_ROWS, DATA_MAX_TASKS, Scenario, ScenarioError
 from hierdash.settings import CI_PROB
 
 __all__ = [
@@ -51,11 +59,16 @@ def data_key(grouped: GroupedData) -> str:
     digest = hashlib.sha256()
     header = (grouped.group_column, grouped.outcome_column, grouped.feature_names,
               grouped.intercept, grouped.standardised)
+    if not grouped.is_gaussian:  # a Gaussian table's digest stays what it always was
+        header += (grouped.outcome, grouped.size_column)
     digest.update(repr(header).encode())
-    for name, Xg, yg in zip(grouped.group_names, grouped.X, grouped.y, strict=True):
+    sizes = grouped.sizes or (None,) * grouped.n_groups
+    for name, Xg, yg, sg in zip(grouped.group_names, grouped.X, grouped.y, sizes, strict=True):
         digest.update(name.encode("utf-8", "surrogatepass") + b"\x00")
         digest.update(np.ascontiguousarray(Xg, dtype=float).tobytes())
         digest.update(np.ascontiguousarray(yg, dtype=float).tobytes())
+        if sg is not None:
+            digest.update(np.ascontiguousarray(sg, dtype=float).tobytes())
     digest.update(np.asarray(grouped.feature_means, float).tobytes())
     digest.update(np.asarray(grouped.feature_sds, float).tobytes())
     return digest.hexdigest()
@@ -70,7 +83,7 @@ def data_scenario(
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 2,
-    target_accept: float = 0.95,
+    target_accept: float | None = None,
     seed: int = 42,
 ) -> Scenario:
     """The scenario that fits ``grouped``: one task per group, its rows as its samples.
@@ -80,15 +93,21 @@ def data_scenario(
     grouped
         The data (:func:`hierdash.own_data.grouped.prepare_groups`).
     method, parameterization, draws, tune, chains, target_accept, seed
-        How to fit, as in :class:`~hierdash.scenario.Scenario`.
+        How to fit, as in :class:`~hierdash.scenario.Scenario`; ``target_accept`` None
+        is 0.95 for a Gaussian outcome and the outcome's own default (0.99) for the
+        others. A yes/no or count outcome takes ``exact`` (the quadrature reference,
+        instant), ``nuts`` or ``pymc_nuts``: ADVI is refused.
     priors
-        Any of the four ``prior_*`` fields; the others come from
-        :func:`~hierdash.own_data.grouped.default_priors`.
+        Any of the ``prior_*`` fields the outcome uses
+        (:func:`~hierdash.own_data.grouped.prior_fields`: no noise for a yes/no or count
+        outcome); the others come from :func:`~hierdash.own_data.grouped.default_priors`.
 
     Returns
     -------
     Scenario
-        ``source="data"``; the simulation's fields keep their defaults (unused).
+        ``source="data"``, the data's outcome; the simulation's fields keep their
+        defaults (unused). A yes/no or count scenario starts from
+        :meth:`~hierdash.scenario.Scenario.for_outcome` and has the data's intercept.
 
     Raises
     ------
@@ -105,17 +124,23 @@ def data_scenario(
     if grouped.n_rows > DATA_MAX_ROWS:
         raise DataError(f"The table has {grouped.n_rows:,} rows: at most "
                         f"{DATA_MAX_ROWS:,} can be fitted. Fit a subset of the rows.")
-    chosen = {k: v for k, v in default_priors(grouped).items() if k in PRIOR_FIELDS}
+    fields = prior_fields(grouped.outcome)
+    chosen = {k: v for k, v in default_priors(grouped).items() if k in fields}
     for name, value in (priors or {}).items():
-        if name not in PRIOR_FIELDS:
+        if name not in fields:
+            if name in PRIOR_FIELDS:
+                raise ScenarioError(name, value, f"a {grouped.outcome} outcome has no noise: "
+                                    "only the parent and spread priors are used")
             raise ValueError(f"priors key = {name!r} is not allowed: must be one of "
-                             f"{', '.join(PRIOR_FIELDS)}")
+                             f"{', '.join(fields)}")
         chosen[name] = value
-    return Scenario(
-        samples=tuple(int(n) for n in grouped.counts), n_features=grouped.n_features,
-        source="data", method=method, parameterization=parameterization, draws=draws,
-        tune=tune, chains=chains, target_accept=target_accept, seed=seed, **chosen,
-    )
+    common = dict(samples=tuple(int(n) for n in grouped.counts), n_features=grouped.n_features,
+                  source="data", method=method, parameterization=parameterization,
+                  draws=draws, tune=tune, chains=chains, seed=seed, **chosen)
+    if grouped.is_gaussian:
+        return Scenario(**common, target_accept=0.95 if target_accept is None else target_accept)
+    extra = {} if target_accept is None else {"target_accept": target_accept}
+    return Scenario.for_outcome(grouped.outcome, **common, intercept=grouped.intercept, **extra)
 
 
 @dataclass(frozen=True, eq=False)
@@ -212,6 +237,14 @@ def group_weights(grouped: GroupedData, result) -> pd.DataFrame:
         ``shrinkage`` (share of the way from no pooling to the parent). On the original
         scale of the features when they were standardised (``exact_sd`` is then NaN:
         the rescaling mixes weights, and the closed form keeps only their sds).
+        For a yes/no or count outcome the weights are on the link scale (logit or log;
+        ``exact_*`` is the quadrature reference, ``no_pooling`` and
+        ``complete_pooling`` the modes under the parent's prior), and the columns of
+        :func:`hierdash.inference.summarise.with_natural_scale` follow:
+        ``natural_scale`` (probability, rate, odds ratio or rate ratio),
+        ``natural_mean``, ``natural_low``, ``natural_high``, plus
+        ``natural_no_pooling``, ``natural_complete_pooling`` and ``natural_parent_mean``
+        (the link undone on those estimates).
     """
     to_original = grouped.to_original_scale
     parent = to_original(_draws(result.posterior, "parent"))  # (S, K)
@@ -234,7 +267,7 @@ def group_weights(grouped: GroupedData, result) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         shrinkage = (no_pool - mean) / (no_pool - mean[0])
     shrinkage[0] = np.nan
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "level": np.repeat(["parent"] + ["group"] * t, k),
         "group": np.repeat(["", *grouped.group_names], k),
         "n": np.repeat([grouped.n_rows, *grouped.counts.tolist()], k),
@@ -250,6 +283,26 @@ def group_weights(grouped: GroupedData, result) -> pd.DataFrame:
         "parent_mean": np.tile(mean[0], 1 + t),
         "shrinkage": shrinkage.ravel(),
     })
+    if grouped.is_gaussian:
+        return table
+    return _natural_columns(table, stacked, result.scenario, result.world)
+
+
+def _natural_columns(table: pd.DataFrame, stacked: np.ndarray, scenario, world) -> pd.DataFrame:
+    """The probability or rate scale's columns (there is no truth: none of it)."""
+    from hierdash.inference.summarise import with_natural_scale
+
+    out = with_natural_scale(table, stacked, scenario, world).drop(columns=["natural_true"])
+    probability = (out["natural_scale"] == "probability").to_numpy()
+
+    def undo(values: pd.Series) -> np.ndarray:
+        v = values.to_numpy(float)
+        with np.errstate(over="ignore"):
+            return np.where(probability, 1.0 / (1.0 + np.exp(-v)), np.exp(v))
+
+    for column in ("no_pooling", "complete_pooling", "parent_mean"):
+        out[f"natural_{column}"] = undo(out[column])
+    return out
 
 
 def scales_table(result) -> pd.DataFrame:
@@ -272,11 +325,17 @@ def settings_dict(own: OwnFit, *, rule: str, source: str) -> dict:
         Where the table came from (a file name or ``example:radon``), as given.
     """
     grouped, scenario = own.grouped, own.scenario
+    outcome = {"outcome": "gaussian"} if grouped.is_gaussian else {
+        "outcome": grouped.outcome,
+        "trials": grouped.size_column if grouped.outcome == "binomial" else None,
+        "exposure": grouped.size_column if grouped.outcome == "poisson" else None,
+    }
     return {
         "data": {
             "source": source,
             "group": grouped.group_column,
             "y": grouped.outcome_column,
+            **outcome,
             "x": list(grouped.feature_columns),
             "intercept": grouped.intercept,
             "standardise": grouped.standardised,
@@ -288,7 +347,8 @@ def settings_dict(own: OwnFit, *, rule: str, source: str) -> dict:
             "notes": list(grouped.notes),
             "content_sha256": data_key(grouped),
         },
-        "priors": {name: getattr(scenario, name) for name in PRIOR_FIELDS},
+        "model": formulas(grouped),
+        "priors": {name: getattr(scenario, name) for name in prior_fields(grouped.outcome)},
         "priors_rule": rule,
         "fit": {name: getattr(scenario, name) for name in (
             "method", "parameterization", "draws", "tune", "chains", "target_accept", "seed")},

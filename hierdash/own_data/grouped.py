@@ -25,8 +25,17 @@ from hierdash.own_data.columns import (
     numeric_column,
     quoted,
 )
+from hierdash.own_data.outcome_columns import (
+    Outcome,
+    check_not_degenerate,
+    check_outcome_options,
+    check_outcome_values,
+    count_notes,
+    size_column_of,
+)
+from hierdash.own_data.priors import default_priors
 from hierdash.own_data.reading import MAX_BYTES, DataError, read_table
-from hierdash.scenario import BOUNDS, Scenario
+from hierdash.scenario import Scenario
 from hierdash.world import SufficientStats, World
 
 __all__ = [
@@ -39,6 +48,7 @@ __all__ = [
     "PRIOR_FIELDS",
     "default_priors",
     "grouped_stats",
+    "prior_fields",
     "prepare_groups",
     "read_table",
     "to_world",
@@ -49,6 +59,11 @@ MAX_GROUPS = 1000  # more distinct groups than this is almost always an ID colum
 MAX_ROWS = 200_000
 PRIOR_FIELDS = ("prior_parent_mean", "prior_parent_scale", "prior_spread_scale",
                 "prior_noise_scale")
+
+
+def prior_fields(outcome: str) -> tuple[str, ...]:
+    """The priors a model of ``outcome`` uses: a yes/no or count outcome has no noise."""
+    return PRIOR_FIELDS if outcome == "gaussian" else PRIOR_FIELDS[:3]
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,6 +101,14 @@ class GroupedData:
         Rows dropped for missing values.
     notes : tuple of str
         Plain-words remarks to show (dropped rows, groups too small to fit alone...).
+    outcome : {"gaussian", "bernoulli", "binomial", "poisson"}
+        What each row's outcome is: a number, yes/no (0/1), successes of trials, or a
+        count over an exposure.
+    size_column : str or None
+        The trials (binomial) or exposure (poisson) column, if any.
+    sizes : tuple of ndarray, each (n_g,), or None
+        Each group's trials (binomial) or exposure (poisson, all ones without an
+        exposure column); None for the other outcomes.
     """
 
     group_column: str
@@ -102,6 +125,13 @@ class GroupedData:
     rows: pd.DataFrame
     n_dropped: int
     notes: tuple[str, ...]
+    outcome: Outcome = "gaussian"
+    size_column: str | None = None
+    sizes: tuple[np.ndarray, ...] | None = None
+
+    @property
+    def is_gaussian(self) -> bool:
+        return self.outcome == "gaussian"
 
     @property
     def counts(self) -> np.ndarray:
@@ -161,6 +191,9 @@ def prepare_groups(
     max_groups: int = MAX_GROUPS,
     max_rows: int = MAX_ROWS,
     missing: Literal["drop", "refuse"] = "drop",
+    outcome: Outcome = "gaussian",
+    trials: str | None = None,
+    exposure: str | None = None,
 ) -> GroupedData:
     """Check the chosen columns of ``frame`` and split its rows into groups.
 
@@ -182,6 +215,13 @@ def prepare_groups(
     missing
         ``drop`` rows with a missing value in a chosen column (counted in the notes),
         or ``refuse`` them.
+    outcome
+        What ``y`` is: ``gaussian`` (a number), ``bernoulli`` (yes/no, 0 or 1),
+        ``binomial`` (successes of the ``trials`` column's tries) or ``poisson`` (a count
+        over the ``exposure`` column, 1 in every row without one).
+    trials, exposure
+        The column of each row's trials (binomial only, required) or exposure (poisson
+        only, optional).
 
     Returns
     -------
@@ -192,18 +232,27 @@ def prepare_groups(
     DataError
         For a problem with the data or the choice of columns (unknown or non-numeric
         column, missing values refused, a single group, too many groups or rows, a
-        constant outcome, a constant or collinear feature, too many features).
+        constant outcome, a constant or collinear feature, too many features; for a
+        yes/no or count outcome: a value that is not 0/1, negative or not whole, more
+        successes than trials, trials below 1, an exposure of 0 or less, a trials or
+        exposure column with the wrong outcome, no event in any row).
     ValueError
         For an option of the wrong kind (a programming error, not the data's).
     """
     x = check_options(frame, group=group, y=y, x=x, intercept=intercept,
                       standardise=standardise, max_groups=max_groups, max_rows=max_rows,
                       missing=missing, max_features=MAX_FEATURES)
+    check_outcome_options(outcome, trials, exposure, [str(c) for c in frame.columns],
+                          [group, y, *x])
+    size_col = size_column_of(outcome, trials, exposure)
     frame = frame.rename(columns=str)
-    outcome = numeric_column(frame, y, "outcome")
+    y_values, size_values = check_outcome_values(frame, y=y, outcome=outcome, size=size_col)
     features = {c: numeric_column(frame, c, "feature") for c in x}
-    numeric = pd.DataFrame({group: frame[group], y: outcome, **features}, index=frame.index)
-    clean, n_dropped, notes = drop_missing(numeric, group, y, x, missing)
+    numeric = pd.DataFrame({group: frame[group], y: y_values, **features}, index=frame.index)
+    checked = x + ([size_col] if size_col is not None else [])
+    if size_col is not None:
+        numeric[size_col] = size_values
+    clean, n_dropped, notes = drop_missing(numeric, group, y, checked, missing)
     if len(clean) > max_rows:
         raise DataError(f"The table has {len(clean):,} rows: at most {max_rows:,} are allowed.")
     codes, names = group_labels(clean[group])
@@ -220,7 +269,10 @@ def prepare_groups(
             "values repeat, such as a school, a county or a patient."
         )
     y_all = clean[y].to_numpy(float)
-    if np.ptp(y_all) == 0:
+    size_all = clean[size_col].to_numpy(float) if size_col is not None else None
+    if outcome != "gaussian":
+        check_not_degenerate(y_all, size_all, y=y, outcome=outcome)
+    elif np.ptp(y_all) == 0:
         raise DataError(f"The outcome {quoted(y)} is {y_all[0]:g} in every row: there is "
                         "nothing to explain.")
     raw = clean[x].to_numpy(float).reshape(len(clean), len(x))
@@ -251,22 +303,32 @@ def prepare_groups(
     bounds = np.cumsum(counts)[:-1]
     X_groups = tuple(np.split(fitted[order], bounds))
     y_groups = tuple(np.split(y_all[order], bounds))
+    size_groups = None
+    if outcome == "poisson" and size_all is None:
+        size_all = np.ones(len(y_all))
+    if size_all is not None:
+        size_groups = tuple(np.split(size_all[order], bounds))
     rows = clean.iloc[order].reset_index(drop=True)
     rows[group] = [names[c] for c in codes[order]]
-    notes += _notes(X_groups, x, intercept, counts, len(names_k))
+    notes += _notes(X_groups, x, intercept, counts, len(names_k),
+                    alone=outcome == "gaussian")
+    if outcome != "gaussian":
+        notes += count_notes(y_groups, size_groups, outcome=outcome)
     return GroupedData(
         group_column=group, outcome_column=y, feature_columns=tuple(x),
         feature_names=tuple(names_k), intercept=intercept, standardised=standardise,
         group_names=tuple(names), X=X_groups, y=y_groups, feature_means=means,
         feature_sds=sds, rows=rows, n_dropped=n_dropped, notes=tuple(notes),
+        outcome=outcome, size_column=size_col, sizes=size_groups,
     )
 
 
-def _notes(X_groups, x, intercept, counts, k) -> list[str]:
-    """Remarks on groups the no-pooling fit can't estimate alone."""
+def _notes(X_groups, x, intercept, counts, k, *, alone: bool = True) -> list[str]:
+    """Remarks on groups the no-pooling fit can't estimate alone (least squares only:
+    a yes/no or count group alone is fitted under the parent's prior, always finite)."""
     notes = []
     # A group's own least squares needs at least k rows whose features are not collinear.
-    alone = sum(len(Xg) < k or np.linalg.matrix_rank(Xg) < k for Xg in X_groups)
+    alone = alone and sum(len(Xg) < k or np.linalg.matrix_rank(Xg) < k for Xg in X_groups)
     if alone:
         notes.append(
             f"{alone:,} of {len(counts):,} groups can't be estimated alone (no pooling): "
@@ -311,60 +373,9 @@ def to_world(grouped: GroupedData, scenario: Scenario) -> World:
             f"scenario.samples (length {scenario.n_tasks}) is not allowed: must be the "
             f"groups' row counts, {grouped.n_groups} numbers"
         )
+    if scenario.outcome != grouped.outcome:
+        raise ValueError(f"scenario.outcome = {scenario.outcome!r} is not allowed: the data's "
+                         f"outcome is {grouped.outcome!r}")
     k, t = grouped.n_features, grouped.n_groups
-    return World(scenario, np.full(k, np.nan), np.full((t, k), np.nan), grouped.X, grouped.y)
-
-
-def default_priors(grouped: GroupedData) -> dict[str, float | str]:
-    """Weakly informative priors on the data's scale, by a stated rule.
-
-    The rule follows rstanarm's default priors (the vignette *Prior Distributions for
-    rstanarm Models*: ``normal(0, 2.5 sd(y) / sd(x))`` on a coefficient, an exponential
-    of mean ``sd(y)`` on the noise): a weight's natural scale is ``sd(y) / sd(x)`` (``sd(y)``
-    for the intercept, a constant column's ``|value|`` for ``sd(x)``). With ``s`` the
-    largest natural scale over the weights (the model has one parent scale and one
-    spread for all weights) and ``b`` the complete-pooling least-squares weights:
-
-    * parent ``Normal(0, 2.5 max(s, |b|))``: centred at 0 so the prior does not use the
-      estimate it is compared with, wide enough that the pooled estimate sits within
-      0.4 prior sds of the centre;
-    * spread ``HalfNormal(s)``: a group may differ from the parent by up to about one
-      sd of ``y`` per sd of ``x``, far more than groups usually differ;
-    * noise ``HalfNormal(sd(y))``: the noise can't exceed the outcome's own spread by much.
-
-    Values are clipped to the scenario's allowed ranges (a note says so).
-
-    Returns
-    -------
-    dict
-        The four ``prior_*`` fields (floats) and ``rule``: one sentence stating the rule
-        (plus any clipping), for the page to show.
-    """
-    X = np.concatenate(grouped.X)
-    y = np.concatenate(grouped.y)
-    sd_y = float(np.std(y, ddof=1))  # prepare_groups guarantees >= 2 rows
-    sd_x = np.std(X, axis=0, ddof=1)
-    constant = sd_x == 0
-    sd_x[constant] = np.abs(X[0, constant])
-    natural = float(np.max(sd_y / sd_x))
-    pooled, *_ = np.linalg.lstsq(X, y, rcond=None)
-    values = {
-        "prior_parent_mean": 0.0,
-        "prior_parent_scale": 2.5 * max(natural, float(np.max(np.abs(pooled)))),
-        "prior_spread_scale": natural,
-        "prior_noise_scale": sd_y,
-    }
-    rule = ("Priors from the data (rstanarm's rule): parent Normal(0, 2.5 x the larger of "
-            "the largest sd(y)/sd(x) and the largest pooled least-squares weight), spread "
-            "HalfNormal(largest sd(y)/sd(x)), noise HalfNormal(sd(y)).")
-    clipped = []
-    for name, value in values.items():
-        bound = BOUNDS[name]
-        kept = min(max(value, bound.low), bound.high)
-        if kept != value:
-            clipped.append(f"{name} {value:.3g} -> {kept:g}")
-        values[name] = float(f"{kept:.3g}")
-    if clipped:
-        rule += (" Clipped to the allowed range (" + "; ".join(clipped) + "): consider "
-                 "standardising the features or rescaling the outcome.")
-    return {**values, "rule": rule}
+    return World(scenario, np.full(k, np.nan), np.full((t, k), np.nan), grouped.X, grouped.y,
+                 grouped.sizes)

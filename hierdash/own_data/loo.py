@@ -15,6 +15,11 @@ leave-one-out predictive density of each row is closed-form (the "cavity" of the
 posterior), and ``(sigma, tau)`` are integrated out on the exact posterior's grid by
 ``1 / p(y_i | y_-i) = E[1 / p(y_i | y_-i, sigma, tau) | y]`` -- exact up to the grid's
 quadrature, with no refits and no importance-sampling noise.
+
+A yes/no or count outcome has no closed form: :func:`compare_pooling` then estimates
+the same three models' leave-one-out densities by PSIS-LOO from draws of their
+quadrature posteriors (:mod:`hierdash.own_data.glm_loo` says how, and what is
+approximate), and the table gains the Pareto k columns.
 """
 
 from __future__ import annotations
@@ -307,7 +312,9 @@ def comparison_table(pointwise: pd.DataFrame) -> pd.DataFrame:
         error, ``sqrt(N var)``), ``elpd_diff`` (best minus this, so 0 for the best and
         positive for the others), ``se_diff`` (standard error of the pointwise
         differences, Vehtari, Gelman & Gabry 2017), ``p_loo`` (effective number of
-        parameters, ``lppd - elpd``; NaN without ``lppd`` columns), ``rank`` (1 = best).
+        parameters, ``lppd - elpd``; NaN without ``lppd`` columns), ``rank`` (1 = best);
+        with ``pareto_k_<method>`` columns (PSIS-LOO) also ``max_pareto_k`` and
+        ``bad_k`` (rows with k above 0.7, whose estimates are unreliable).
     """
     methods = [c.removeprefix("loo_") for c in pointwise.columns if c.startswith("loo_")]
     if not methods:
@@ -328,6 +335,9 @@ def comparison_table(pointwise: pd.DataFrame) -> pd.DataFrame:
             "se_diff": float(np.sqrt(n * np.var(diff))),
             "p_loo": float(lppd.sum() - elpd[m]) if lppd is not None else float("nan"),
         })
+        k = pointwise.get(f"pareto_k_{m}")
+        if k is not None:
+            rows[-1].update(max_pareto_k=float(k.max()), bad_k=int((k > 0.7).sum()))
     table = pd.DataFrame(rows).sort_values("elpd", ascending=False, ignore_index=True)
     table["rank"] = np.arange(1, len(table) + 1)
     return table
@@ -341,6 +351,12 @@ def compare_pooling(
 ) -> pd.DataFrame:
     """No, complete and partial pooling compared by exact leave-one-out prediction.
 
-    Shorthand for ``comparison_table(loo_pointwise(grouped, ...))``; see both.
+    Shorthand for ``comparison_table(loo_pointwise(grouped, ...))``; see both. For a
+    yes/no or count outcome, ``comparison_table(glm_loo_pointwise(grouped, ...))``
+    (PSIS-LOO from the quadrature posteriors' draws; ``grid_size`` is not used).
     """
+    if not grouped.is_gaussian:
+        from hierdash.own_data.glm_loo import glm_loo_pointwise
+
+        return comparison_table(glm_loo_pointwise(grouped, priors=priors))
     return comparison_table(loo_pointwise(grouped, priors=priors, grid_size=grid_size))

@@ -3,7 +3,12 @@ posterior predictive checks.
 
 Every function takes plain arrays of draws -- the groups' weights ``child`` (..., T, K)
 and the noise sd ``noise`` (...) -- so it works with any method's
-:attr:`hierdash.inference.FitResult.posterior` (see :func:`draws_from_posterior`).
+:attr:`hierdash.inference.FitResult.posterior` (see :func:`draws_from_posterior`). A
+yes/no or count outcome has no noise: pass ``noise=None``, and each row's likelihood and
+replications come from its family (:meth:`hierdash.outcomes.Family.log_likelihood`,
+:meth:`~hierdash.outcomes.Family.simulate`) with the row's trials or exposure; the
+predictive check then compares each group's proportion (or rate) and the number of
+groups with no event, which fit counts better than means and sds.
 """
 
 from __future__ import annotations
@@ -13,25 +18,43 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from hierdash.outcomes import get_family
 from hierdash.own_data.grouped import GroupedData
 
 __all__ = ["draws_from_posterior", "pointwise_log_likelihood", "posterior_predictive_check",
-           "psis_loo"]
+           "psis_from_log_likelihood", "psis_loo"]
 
 _CHUNK = 1 << 21  # numbers per chunk of (draws x rows) work
 _LOG_2PI = float(np.log(2 * np.pi))
 
 
-def draws_from_posterior(posterior) -> tuple[np.ndarray, np.ndarray]:
+def draws_from_posterior(posterior) -> tuple[np.ndarray, np.ndarray | None]:
     """``child`` (chain, draw, task, feature) and ``noise`` (chain, draw) draws from a
-    :attr:`hierdash.inference.FitResult.posterior` DataTree."""
+    :attr:`hierdash.inference.FitResult.posterior` DataTree (``noise`` None for a yes/no
+    or count outcome, which has none)."""
     group = posterior["posterior"]
     child = group["child"].transpose("chain", "draw", "task", "feature").values
+    if "noise" not in group:
+        return np.asarray(child, float), None
     noise = group["noise"].transpose("chain", "draw").values
     return np.asarray(child, float), np.asarray(noise, float)
 
 
-def _check_draws(grouped: GroupedData, child, noise) -> tuple[np.ndarray, np.ndarray]:
+def _check_draws(grouped: GroupedData, child, noise) -> tuple[np.ndarray, np.ndarray | None]:
+    if not grouped.is_gaussian:
+        if noise is not None:
+            raise ValueError(f"noise is not allowed for a {grouped.outcome} outcome (it has "
+                             "none): pass noise=None")
+        child = np.asarray(child, float)
+        t, k = grouped.n_groups, grouped.n_features
+        if child.ndim < 3 or child.shape[-2:] != (t, k):
+            raise ValueError(f"child shape = {child.shape} is not allowed: must be (..., {t}, "
+                             f"{k})")
+        if not np.all(np.isfinite(child)):
+            raise ValueError("child draws must be finite")
+        return child, None
+    if noise is None:
+        raise ValueError("noise draws are needed for a Gaussian outcome")
     child, noise = np.asarray(child, float), np.asarray(noise, float)
     t, k = grouped.n_groups, grouped.n_features
     if child.ndim < 3 or child.shape[-2:] != (t, k) or child.shape[:-2] != noise.shape:
@@ -50,8 +73,18 @@ def _row_means(grouped: GroupedData, child: np.ndarray) -> np.ndarray:
                            for t, Xg in enumerate(grouped.X)], axis=-1)
 
 
+def _family_rows(grouped: GroupedData):
+    """The family, and every row's outcome and size (trials, exposure or ones)."""
+    family = get_family(grouped.outcome)
+    y = np.concatenate(grouped.y)
+    size = np.concatenate(grouped.sizes) if grouped.sizes is not None else np.ones_like(y)
+    return family, y, size
+
+
 def pointwise_log_likelihood(grouped: GroupedData, child, noise) -> np.ndarray:
-    """``log N(y_i | x_i . c_g(i), noise)`` per draw and row.
+    """``log N(y_i | x_i . c_g(i), noise)`` per draw and row (for a yes/no or count
+    outcome, ``noise=None``: the family's full log-likelihood of the row at
+    ``eta = x_i . c_g(i)`` with its trials or exposure, normalising constants included).
 
     Parameters
     ----------
@@ -59,14 +92,17 @@ def pointwise_log_likelihood(grouped: GroupedData, child, noise) -> np.ndarray:
         The data the draws were fitted to.
     child : array, shape (..., T, K)
         Draws of the groups' weights (e.g. (chain, draw, T, K)).
-    noise : array, shape (...)
-        Draws of the noise sd, same leading shape.
+    noise : array, shape (...), or None
+        Draws of the noise sd, same leading shape (None without noise).
 
     Returns
     -------
     ndarray, shape (..., N)
     """
     child, noise = _check_draws(grouped, child, noise)
+    if noise is None:
+        family, y, size = _family_rows(grouped)
+        return family.log_likelihood(_row_means(grouped, child), y, size)
     resid = np.concatenate(grouped.y) - _row_means(grouped, child)
     sd = noise[..., None]
     return -0.5 * _LOG_2PI - np.log(sd) - 0.5 * (resid / sd) ** 2
@@ -83,16 +119,30 @@ def psis_loo(grouped: GroupedData, child, noise) -> dict[str, float | int | np.n
         by this count), and per row (in :attr:`GroupedData.rows` order) ``elpd_i`` and
         ``pareto_k``.
     """
-    import arviz_stats  # slow to import: only when asked
-    import xarray as xr
-
     child, noise = _check_draws(grouped, child, noise)
     if child.ndim != 4:
         raise ValueError(f"child shape = {child.shape} is not allowed: must be (chain, "
                          "draw, task, feature)")
-    loglik = pointwise_log_likelihood(grouped, child, noise)
+    return psis_from_log_likelihood(pointwise_log_likelihood(grouped, child, noise),
+                                    posterior={"noise": noise} if noise is not None else None)
+
+
+def psis_from_log_likelihood(loglik: np.ndarray, *, posterior: dict | None = None
+                             ) -> dict[str, float | int | np.ndarray]:
+    """PSIS-LOO of a pointwise log-likelihood shaped (chain, draw, row): the dict of
+    :func:`psis_loo`. ``posterior`` names (chain, draw) arrays for ArviZ's posterior
+    group (by default the draws' total log-likelihood)."""
+    import arviz_stats  # slow to import: only when asked
+    import xarray as xr
+
+    loglik = np.asarray(loglik, float)
+    if loglik.ndim != 3:
+        raise ValueError(f"loglik shape = {loglik.shape} is not allowed: must be (chain, "
+                         "draw, row)")
+    # ArviZ reads the chain and draw dimensions off the posterior group.
     tree = xr.DataTree.from_dict({
-        "posterior": xr.Dataset({"noise": (("chain", "draw"), noise)}),
+        "posterior": xr.Dataset({name: (("chain", "draw"), value) for name, value in (
+            posterior or {"lp": loglik.sum(axis=-1)}).items()}),
         "log_likelihood": xr.Dataset({"y": (("chain", "draw", "row"), loglik)}),
     })
     with warnings.catch_warnings():
@@ -139,6 +189,14 @@ def posterior_predictive_check(
         ``high`` (equal-tailed interval), ``tail`` (share of replications at or above
         the observed value: near 0 or 1 flags a misfit). The sd (``ddof=1``) is NaN for
         groups with one row.
+
+        For a yes/no or count outcome (``noise=None``) each draw replicates every row
+        from its family at ``x_i . c_g`` with the row's trials or exposure, and the
+        statistics are ``proportion`` (successes over trials; yes/no: the share of
+        yes) or ``rate`` (counts over exposure), one row per group, then one row
+        ``zero_groups`` with group ``all groups``: how many groups have no event at all
+        (a model can get each group's proportion right and still too few or too many
+        empty groups).
     """
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng = {rng!r} is not allowed: must be a numpy.random.Generator")
@@ -147,6 +205,8 @@ def posterior_predictive_check(
     if not 0 < level < 1:
         raise ValueError(f"level = {level!r} is not allowed: must be between 0 and 1")
     child, noise = _check_draws(grouped, child, noise)
+    if noise is None:
+        return _ppc_counts(grouped, child, rng=rng, max_draws=max_draws, level=level)
     t, k = grouped.n_groups, grouped.n_features
     child, noise = child.reshape(-1, t, k), noise.reshape(-1)
     if len(noise) > max_draws:
@@ -181,3 +241,44 @@ def posterior_predictive_check(
             "tail": tail,
         }))
     return pd.concat(frames, ignore_index=True)
+
+
+def _ppc_counts(grouped: GroupedData, child: np.ndarray, *, rng: np.random.Generator,
+                max_draws: int, level: float) -> pd.DataFrame:
+    """The predictive check of a yes/no or count outcome (see
+    :func:`posterior_predictive_check`)."""
+    t, k = grouped.n_groups, grouped.n_features
+    child = child.reshape(-1, t, k)
+    if len(child) > max_draws:
+        child = child[np.sort(rng.choice(len(child), size=max_draws, replace=False))]
+    family, y, size = _family_rows(grouped)
+    counts = grouped.counts
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    per_group_size = np.add.reduceat(size, starts)
+    step = max(1, _CHUNK // max(grouped.n_rows, 1))
+    shares, zeros = [], []
+    for lo in range(0, len(child), step):
+        eta = _row_means(grouped, child[lo:lo + step])
+        rep = family.simulate(eta, np.broadcast_to(size, eta.shape), rng)
+        totals = np.add.reduceat(rep, starts, axis=1)
+        shares.append(totals / per_group_size)
+        zeros.append((totals == 0).sum(axis=1))
+    share, zero = np.concatenate(shares), np.concatenate(zeros).astype(float)
+    observed_totals = np.add.reduceat(y, starts)
+    observed = observed_totals / per_group_size
+    statistic = "rate" if grouped.outcome == "poisson" else "proportion"
+    tails = ((1 - level) / 2, (1 + level) / 2)
+    low, high = np.quantile(share, tails, axis=0)
+    per_group = pd.DataFrame({
+        "group": grouped.group_names, "n": counts, "statistic": statistic,
+        "observed": observed, "replicated": share.mean(axis=0), "low": low, "high": high,
+        "tail": (share >= observed).mean(axis=0),
+    })
+    seen = float(np.sum(observed_totals == 0))
+    zlow, zhigh = np.quantile(zero, tails)
+    empty = pd.DataFrame({
+        "group": ["all groups"], "n": [grouped.n_rows], "statistic": ["zero_groups"],
+        "observed": [seen], "replicated": [zero.mean()], "low": [zlow], "high": [zhigh],
+        "tail": [float((zero >= seen).mean())],
+    })
+    return pd.concat([per_group, empty], ignore_index=True)

@@ -52,8 +52,9 @@ def diagnostics_words(result: FitResult) -> list[str]:
     """The diagnostics' verdict in paragraphs: what each number says about this fit."""
     d, s = result.diagnostics, result.scenario
     out = []
+    link = "" if s.is_gaussian else "_link"  # a yes/no or count world: quadrature, no marginal
     if s.method == "exact":
-        out.append(say("diagnostics", "exact"))
+        out.append(say("diagnostics", f"exact{link}"))
     elif s.method in MCMC_METHODS:
         if d.max_rhat is None:
             out.append(say("diagnostics", "rhat_needs_chains"))
@@ -72,7 +73,7 @@ def diagnostics_words(result: FitResult) -> list[str]:
                        chosen=_chosen(s.parameterization, d.parameterization)))
     out.append(say("diagnostics", "time", compile_s=result.compile_s, sample_s=result.sample_s,
                    total_s=result.total_s))
-    out.append(say("diagnostics", "try"))
+    out.append(say("diagnostics", f"try{link}"))
     return out
 
 

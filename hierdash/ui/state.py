@@ -1,9 +1,11 @@
 """A session's settings: loaded from the link once, kept in session state, written back.
 
-Every setting lives in the URL's query parameters, so a link reproduces a world. On a
-session's first run :func:`init_session` loads the link into the widgets' session-state
-keys (named like the scenario's fields); after every run :func:`sync_url` writes the
-scenario back. The sample counts live in a table editor, which is rebuilt (a new key)
+Every setting lives in the URL's query parameters, so a link reproduces a world (its
+outcome, trials, exposure and intercept too). On a session's first run
+:func:`init_session` loads the link into the widgets' session-state keys (named like the
+scenario's fields); after every run :func:`sync_url` writes the scenario back. A link
+whose combination the scenario refuses (ADVI with a yes/no outcome, say) drops the
+value named and says so (:func:`link_problems`). The sample counts live in a table editor, which is rebuilt (a new key)
 whenever they change from outside it: a preset, a new number of tasks, the link.
 """
 
@@ -20,6 +22,8 @@ from hierdash.scenario.text import scenario_from_mapping
 __all__ = [
     "init_session",
     "apply_preset_to_session",
+    "apply_outcome_to_session",
+    "outcome_world",
     "resize_tasks",
     "new_seed",
     "sync_url",
@@ -33,26 +37,33 @@ _FILL_SAMPLES = 20  # sample count of a new task when the table holds no usable 
 def init_session() -> None:
     """On a session's first run, load every setting from the URL's query parameters.
 
-    Missing values take their defaults; broken ones are skipped and listed (see
+    Missing values take their defaults (the link's outcome's own,
+    :meth:`Scenario.for_outcome`); broken ones are skipped and listed (see
     :func:`link_problems`).
     """
     if "initial_scenario" in st.session_state:
         return
     try:
-        scenario, problems = scenario_from_mapping(st.query_params.to_dict(), strict=False)
+        params = st.query_params.to_dict()
+        scenario, problems = scenario_from_mapping(params, base=_link_base(params),
+                                                   strict=False)
         messages = [str(p) for p in problems]
-        if not scenario.is_gaussian or scenario.intercept:
-            # The pages draw Gaussian worlds; other outcomes are on the command line and
-            # in notebooks so far.
-            messages.append(f"outcome = {scenario.outcome!r} is not on the pages yet: "
-                            "this page shows Gaussian worlds (use the command line's "
-                            "--outcome, or hd.fit in a notebook)")
-            scenario = scenario.replace(outcome="gaussian", intercept=False)
     except Exception as err:  # noqa: BLE001 - a URL must never break the page
         scenario, messages = Scenario(), [f"the link could not be read ({err})"]
     _load_scenario(scenario)
     st.session_state.initial_scenario = scenario
     st.session_state.url_problems = messages
+
+
+def _link_base(params: dict) -> Scenario:
+    """The defaults a link's missing settings take: its outcome's own (so that a short
+    link such as ``?outcome=bernoulli`` opens a yes/no world on its link scale, not one
+    with the Gaussian world's weights near 10)."""
+    outcome = str(params.get("outcome", "")).strip().lower()
+    try:
+        return Scenario.for_outcome(outcome)
+    except ScenarioError:  # no outcome or a bad one (reported by the reader of the link)
+        return Scenario()
 
 
 def link_problems(scenario: Scenario | None) -> list[str]:
@@ -83,6 +94,40 @@ def apply_preset_to_session(name: str) -> None:
     _set_samples(preset_world.samples)
     for field, _ in PRESETS[name].settings:
         st.session_state[field] = getattr(preset_world, field)
+
+
+def outcome_world(outcome: str, *, seed: int, method: str) -> Scenario:
+    """The world a reader gets on choosing ``outcome``: its own defaults
+    (:meth:`Scenario.for_outcome`), the seed kept, and the method kept when the outcome
+    takes it (ADVI is for Gaussian worlds only; the default method then).
+
+    Parameters
+    ----------
+    outcome
+        One of :data:`hierdash.scenario.OUTCOMES`.
+    seed, method
+        The session's seed and method.
+
+    Returns
+    -------
+    Scenario
+    """
+    world = Scenario.for_outcome(outcome, seed=seed)
+    try:
+        return world.replace(method=method)
+    except ScenarioError:
+        return world
+
+
+def apply_outcome_to_session() -> None:
+    """Widget callback: the outcome just chosen, with that outcome's own defaults (like a
+    preset: the sample counts and the truth's settings change; the seed stays)."""
+    seed, method = st.session_state.get("seed", 42), st.session_state.get("method", "nuts")
+    try:
+        world = outcome_world(st.session_state.outcome, seed=int(seed), method=str(method))
+    except (ScenarioError, TypeError, ValueError):  # a seed no scenario takes
+        world = Scenario.for_outcome(st.session_state.outcome)
+    _load_scenario(world)
 
 
 def resize_tasks() -> None:

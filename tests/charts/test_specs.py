@@ -210,3 +210,36 @@ def test_arrow_datasets_hold_the_same_rows_and_mixed_columns_stay_rows():
     assert arrow_datasets(mixed)["datasets"]["d"][1]["label"] == 3
     ragged = {"datasets": {"d": [{"x": 1.5}, {"x": 2.5, "y": 1.0}]}}
     assert arrow_datasets(ragged)["datasets"]["d"][1]["y"] == 1.0
+
+
+def outcome_worlds():
+    yield Scenario.for_outcome("bernoulli", seed=1, method="exact")
+    yield Scenario.for_outcome("bernoulli", seed=2, samples=(30, 3, 0), n_features=1,
+                               method="exact")
+    yield Scenario.for_outcome("binomial", seed=3, trials=20, method="exact")
+    yield Scenario.for_outcome("poisson", seed=4, exposure=2.0, method="exact")
+
+
+def test_a_yes_no_or_count_worlds_charts_are_built_once_per_layout_too():
+    from hierdash.charts.classroom import reveal_chart  # noqa: F401 - drawn in full (st.altair_chart)
+    from hierdash.charts.style import link_scale
+    from hierdash.charts.weights import natural_chart
+    from hierdash.summaries.natural import natural_intercepts
+
+    specs = ChartSpecs()
+    for scenario in outcome_worlds():
+        result = fit(scenario)
+        scale = link_scale(scenario.outcome)
+        kind = "rate" if scenario.outcome == "poisson" else "probability"
+        natural = natural_intercepts(result.weights, result.world.y, result.world.sizes)
+        drawn = [(natural_chart, (natural,), {"scale": kind})]
+        for builder, frames, options in page_charts(result, reference=True):
+            if builder in (charts.parent_chart, charts.child_chart, charts.shrinkage_chart,
+                           charts.rmse_chart, charts.scales_chart, own_estimates_chart):
+                options = {**options, "scale": scale}
+            drawn.append((builder, frames, options))
+        for builder, frames, options in drawn:
+            got = specs.spec(builder, *frames, **options)
+            want = vega_spec(builder(*frames, **options))
+            assert canonical(got) == canonical(want), (scenario, builder.__name__)
+            assert specs.templated(builder, **options), builder.__name__

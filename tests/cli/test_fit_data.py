@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -159,3 +160,114 @@ def test_python_dash_m_one_line_no_traceback(tmp_path):
                           cwd=ROOT, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "There is no file" in proc.stderr
+
+
+# ---------------------------------------------------------------------------
+# Yes/no and count outcomes
+# ---------------------------------------------------------------------------
+def test_rats_binomial_intercept_only_exact_is_quick(tmp_path, capsys):
+    import time
+
+    start = time.perf_counter()
+    status = main(["--data", "rats", "--outcome", "binomial", "--trials", "rats", "--group",
+                   "experiment", "--y", "tumors", "--method", "exact", "--compare", "--quiet",
+                   "--out", str(tmp_path)])
+    assert status == 0
+    assert time.perf_counter() - start < 15  # a couple of seconds; slack for a busy machine
+    printed = capsys.readouterr().out
+    assert "71 groups (experiment), 71 rows, outcome tumors (successes of rats)" in printed
+    assert "p(tumors, rats) ~ 1 + (1 | experiment)" in printed
+    assert "tumors | trials(rats) ~ 1 + (1 | experiment)" in printed
+    weights = pd.read_csv(tmp_path / "weights.csv", keep_default_na=False)
+    assert set(weights["level"]) == {"parent", "group"} and len(weights) == 72
+    assert {"natural_scale", "natural_mean", "natural_low", "natural_high"} <= set(weights)
+    assert set(weights["natural_scale"]) == {"probability"}
+    parent = weights[weights["level"] == "parent"].iloc[0]
+    assert 0.10 < float(parent["natural_mean"]) < 0.16
+    settings = json.loads((tmp_path / "settings.json").read_text())
+    assert settings["data"]["outcome"] == "binomial" and settings["data"]["trials"] == "rats"
+    assert settings["data"]["x"] == []
+    assert settings["priors"] == {"prior_parent_mean": 0.0, "prior_parent_scale": 2.5,
+                                  "prior_spread_scale": 1.0}
+    assert "logit scale" in settings["priors_rule"]
+    pooling = pd.read_csv(tmp_path / "pooling.csv")
+    assert pooling["method"][0] == "partial_pooling"
+
+
+def test_rats_defaults_need_no_columns(tmp_path):
+    assert main(["--data", "rats", "--quiet", "--out", str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "settings.json").read_text())["data"]["outcome"] == "binomial"
+
+
+def _counts_table(path: Path) -> Path:
+    rng = np.random.default_rng(5)
+    rows = []
+    for g, rate in enumerate((0.5, 1.0, 2.0, 4.0)):
+        for i in range(6):
+            years = float(1 + i % 3)
+            x = float(rng.normal())
+            count = int(rng.poisson(rate * years * np.exp(0.3 * x)))
+            rows.append({"road": f"r{g}", "years": years, "speed": x, "crashes": count,
+                         "any": int(count > 1)})
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_poisson_with_exposure_and_a_feature(tmp_path, capsys):
+    data = _counts_table(tmp_path / "roads.csv")
+    status = main(["--data", str(data), "--group", "road", "--y", "crashes", "--x", "speed",
+                   "--outcome", "poisson", "--exposure", "years", "--standardise",
+                   "--method", "exact", "--quiet", "--out", str(tmp_path / "out")])
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "offset(log(years))" in printed
+    weights = pd.read_csv(tmp_path / "out" / "weights.csv", keep_default_na=False)
+    assert set(weights["feature"]) == {"intercept", "speed"}
+    assert set(weights["natural_scale"]) == {"rate", "rate ratio"}
+    settings = json.loads((tmp_path / "out" / "settings.json").read_text())
+    assert settings["data"]["exposure"] == "years"
+
+
+def test_bernoulli_intercept_only(tmp_path, capsys):
+    data = _counts_table(tmp_path / "roads.csv")
+    status = main(["--data", str(data), "--group", "road", "--y", "any",
+                   "--outcome", "bernoulli", "--method", "exact", "--quiet"])
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "outcome any (yes/no), weights intercept" in printed
+
+
+@pytest.mark.parametrize(
+    ("table", "argv", "message"),
+    [
+        ("g,y\na,0\na,2\nb,1\nb,0\n", ["--outcome", "bernoulli"],
+         "must be 0 or 1 in every row: data row 2 holds 2"),
+        ("g,y,n\na,3,5\na,6,5\nb,1,4\nb,0,4\n", ["--outcome", "binomial", "--trials", "n"],
+         "more successes than trials: data row 2 has 6"),
+        ("g,y\na,3\na,-1\nb,1\nb,0\n", ["--outcome", "poisson"], "cannot be negative"),
+        ("g,y,t\na,3,1\na,1,0\nb,1,2\nb,0,1\n", ["--outcome", "poisson", "--exposure", "t"],
+         "must be more than 0 in every row"),
+        ("g,y,n\na,3,5\na,1,five\nb,1,4\nb,0,4\n", ["--outcome", "binomial", "--trials", "n"],
+         "The trials column 'n' is not numeric: data row 2 holds 'five'"),
+        ("g,y,n\na,3,5\na,1,5\nb,1,4\nb,0,4\n", ["--trials", "n"],
+         "goes only with a binomial outcome"),
+        ("g,y,n\na,3,5\na,1,5\nb,1,4\nb,0,4\n", ["--outcome", "binomial"],
+         "needs a trials column"),
+        ("g,y\na,0\na,1\nb,1\nb,0\n", ["--outcome", "bernoulli", "--method", "advi"],
+         "ADVI is built for Gaussian outcomes only"),
+        ("g,y\na,0\na,1\nb,1\nb,0\n", ["--outcome", "bernoulli", "--prior-noise-scale", "2"],
+         "has no noise"),
+    ],
+    ids=["bernoulli-not-01", "successes-over-trials", "negative-count", "zero-exposure",
+         "text-trials", "trials-without-binomial", "binomial-without-trials", "advi",
+         "noise-prior"],
+)
+def test_bad_outcome_input_exits_2_with_one_line(tmp_path, capsys, table, argv, message):
+    path = tmp_path / "t.csv"
+    path.write_text(table)
+    with pytest.raises(SystemExit) as exit_info:
+        data_main(["--data", str(path), "--group", "g", "--y", "y", "--quiet", *argv])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+    assert "Traceback" not in err

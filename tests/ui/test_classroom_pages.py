@@ -317,6 +317,45 @@ def test_predict_opens_on_the_world_a_link_sets():
     assert at.radio(key="predict_source").value == "made"
 
 
+def test_predict_reveal_and_the_board_with_a_yes_no_world():
+    _, code, _ = start_class()
+    world = Scenario.for_outcome("bernoulli", samples=(40, 10, 3), seed=6, method="exact")
+    at = ok(page("predict", {"class": code, **world.to_query()}))
+    assert at.radio(key="predict_source").value == "link"
+    assert "**yes / no**" in texts(at.info) and "**log-odds** scale" in texts(at.info)
+    specs = json.dumps([json.loads(c.proto.spec) for c in at.get("vega_lite_chart")])
+    assert "weight (log-odds)" in specs
+    assert "share of the way in log-odds" in texts(at.caption)
+    before = chart_data(at, "no_pooling")
+    assert not {"mean", "exact_mean", "true", "natural_mean"} & set(before.columns)
+    _reveal(at, 0.4)
+    ok(at)
+    assert 0 <= float(at.metric[0].value.split("/")[0]) <= 100
+    assert len(chart_data(at, "predicted")) == 3
+    specs = json.dumps([json.loads(c.proto.spec) for c in at.get("vega_lite_chart")])
+    assert "pull toward the parent in log-odds" in specs and "child weight (log-odds)" in specs
+    send(at, key="predict", nickname="Grace")
+    assert "Sent to class" in unescape(texts(ok(at).success))
+    # The explore page sends a count world too.
+    explore = ok(page("explore", {"class": code, **Scenario.for_outcome(
+        "poisson", seed=2, method="exact").to_query()}))
+    send(explore)
+    board = ok(page("board", {"class": code}))
+    assert [m.value for m in board.metric][0] == "2"
+    frame = board.dataframe[0].value
+    assert sorted(frame["outcome"]) == ["bernoulli", "poisson"]
+    assert "link scale" in texts(board.caption)
+    assert len(board.get("vega_lite_chart")) == 2
+
+
+def test_board_outcomes_of_results_sent_before_outcomes_existed():
+    from hierdash.ui.pages.board import with_outcomes
+
+    frame = pd.DataFrame({"scenario_query": ["seed=1&samples=3", "outcome=binomial&seed=2"]})
+    assert with_outcomes(frame)["outcome"].tolist() == ["gaussian", "binomial"]
+    assert with_outcomes(frame.iloc[:0])["outcome"].tolist() == []
+
+
 # -- the outlier task ------------------------------------------------------------------------
 def test_outlier_preset_and_control_show_on_the_charts():
     at = ok(page("explore", {"method": "exact"}))

@@ -13,12 +13,15 @@ At each refresh the fragment also redraws the class banner's line above the page
 the database, one number, on the same refresh.
 
 Nicknames appear only in a table and in chart tooltips, as text; the CSV download is
-escaped against spreadsheet formulas.
+escaped against spreadsheet formulas. Each world's outcome (Gaussian, yes/no, trials,
+counts) is in the table and the tooltips: a yes/no or count world's errors are on its
+link scale (log-odds, log rate), and the board says so when it holds one.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import parse_qs
 
 import pandas as pd
 import streamlit as st
@@ -53,6 +56,21 @@ BOARD_REFRESH_S = 2.0
 _TABLE_COLUMNS = ["result_id", "created", "nickname", "seed", "samples", "rmse_no_pooling",
                   "rmse_complete_pooling", "rmse_partial_pooling", "winner",
                   "prediction_score"]
+_OUTCOME = "outcome"  # added to the board's table by with_outcomes, shown after the seed
+
+
+def with_outcomes(frame: pd.DataFrame) -> pd.DataFrame:
+    """The board table with each world's ``outcome``, read from its settings' link text
+    (``gaussian`` when the link names none: results sent before outcomes existed)."""
+    out = frame.copy()
+    out[_OUTCOME] = [(parse_qs(str(query)).get("outcome") or ["gaussian"])[-1]
+                     for query in out["scenario_query"]]
+    return out
+
+
+def _shown_columns() -> list[str]:
+    at = _TABLE_COLUMNS.index("seed") + 1
+    return [*_TABLE_COLUMNS[:at], _OUTCOME, *_TABLE_COLUMNS[at:]]
 
 
 def _message(kind: str, text: str) -> None:
@@ -171,7 +189,7 @@ def live_board() -> None:
     info, rows = board
     summary = summarise_board(rows)
     show_banner_line(code, info, results=summary.results)
-    frame = board_frame(rows)
+    frame = with_outcomes(board_frame(rows))
     cols = st.columns(4)
     cols[0].metric(say("classroom", "summary_results"), summary.results)
     cols[1].metric(say("classroom", "summary_partial_won"),
@@ -191,11 +209,14 @@ def live_board() -> None:
             st.markdown(say("classroom", "worlds_title"))
             st.altair_chart(board_worlds_chart(frame), width="stretch")
             st.caption(say("classroom", "worlds"))
+            if (frame[_OUTCOME] != "gaussian").any():
+                st.caption(say("classroom", "worlds_link"))
         with right:
             st.markdown(say("classroom", "scores_title"))
             st.altair_chart(scores_chart(frame), width="stretch")
         st.markdown(say("classroom", "table_title"))
-        st.dataframe(frame[_TABLE_COLUMNS], hide_index=True, width="stretch", key="board_table")
+        st.dataframe(frame[_shown_columns()], hide_index=True, width="stretch",
+                     key="board_table")
     st.download_button(say("classroom", "download_button"), board_csv_text(frame),
                        file_name=f"class_{code}.csv", mime="text/csv",
                        icon=":material/download:", key="download_board", on_click="ignore",

@@ -1,7 +1,8 @@
 """The explore page: set up a world in the sidebar, see its exact posterior at once, fit
 it with a sampler on demand, and watch partial pooling chart by chart.
 
-The page reads top to bottom as it appears: controls, title, the world, then (one
+The page reads top to bottom as it appears: controls, title, the world (and for a yes/no
+or count outcome its model as a formula), then (one
 fragment, :func:`fit_and_charts`) the fit bar, every chart of the best result there is
 (the sampler's if this world has been fitted, else the exact posterior) and the
 downloads; last the link.
@@ -24,7 +25,13 @@ from hierdash.ui.fitting import (
     settle_fit,
 )
 from hierdash.ui.labels import method_label
-from hierdash.ui.results import downloads, result_sections, share_link, world_line
+from hierdash.ui.results import (
+    downloads,
+    model_line,
+    result_sections,
+    share_link,
+    world_line,
+)
 from hierdash.ui.shared import exact_fit
 from hierdash.ui.state import init_session, link_problems, sync_url
 from hierdash.ui.words import say
@@ -37,7 +44,10 @@ def render() -> None:
     init_session()
     scenario = scenario_sidebar()
     st.title(say("explore", "title"))
-    st.markdown(say("explore", "intro"))
+    if scenario is None or scenario.is_gaussian:
+        st.markdown(say("explore", "intro"))
+    else:  # yes/no and counts: the same story on the link scale
+        st.markdown(say("explore", "intro_link"))
     problems = link_problems(scenario)
     if problems:
         listed = "\n".join(f"- {p}" for p in problems)
@@ -49,6 +59,7 @@ def render() -> None:
     sync_url(scenario)
     remember_scenario(scenario)
     world_line(scenario)
+    model_line(scenario)  # a yes/no or count world: its model as a Bambi / brms formula
     try:
         exact = exact_fit(scenario.replace(method="exact"))
     except Exception as err:  # noqa: BLE001 - never a traceback on the page

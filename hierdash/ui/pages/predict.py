@@ -15,6 +15,10 @@ the explore page's world stays a choice.
 
 The answer is computed from the exact posterior (milliseconds) but never drawn, nor put
 into a chart's data, before *Reveal*.
+
+A yes/no or count world (a link's, or the explore page's) is predicted on its link scale:
+the own estimates, the pulls and the arrows are in log-odds or log rate, and the words
+say so.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import streamlit as st
 
 from hierdash import charts, summaries
 from hierdash.charts.classroom import own_estimates_chart, reveal_chart
-from hierdash.charts.style import mark_outlier
+from hierdash.charts.style import link_scale, mark_outlier
 from hierdash.classroom import PredictionScore, PullInputs, score_prediction, true_pulls
 from hierdash.inference import FitResult
 from hierdash.scenario import Scenario, ScenarioError
@@ -121,6 +125,16 @@ def _world_line(scenario: Scenario) -> None:
     if scenario.outlier is not None:
         st.caption(say("classroom", "outlier_note", task=scenario.outlier,
                        shift=scenario.outlier_shift))
+    if not scenario.is_gaussian:
+        outcome = say("classroom", f"outcome_{scenario.outcome}", trials=scenario.trials)
+        st.info(say("classroom", "predict_world_link", outcome=outcome,
+                    scale=link_scale(scenario.outcome)), icon=":material/straighten:")
+
+
+def _scale(scenario: Scenario) -> dict[str, str]:
+    """The charts' scale option: a yes/no or count world's link scale; none for Gaussian."""
+    scale = link_scale(scenario.outcome)
+    return {} if scale is None else {"scale": scale}
 
 
 def _world_token(scenario: Scenario) -> str:
@@ -140,8 +154,11 @@ def _before(result: FitResult, scenario: Scenario, scorable: np.ndarray) -> None
     child = mark_outlier(summaries.child_rows(result.weights), scenario.outlier)
     left, right = st.columns([3, 1], gap="medium")
     with left:
-        draw_chart(own_estimates_chart, child)
-    right.markdown(say("classroom", "before"))
+        draw_chart(own_estimates_chart, child, **_scale(scenario))
+    if scenario.is_gaussian:
+        right.markdown(say("classroom", "before"))
+    else:
+        right.markdown(say("classroom", "before_link", scale=link_scale(scenario.outcome)))
     idle = [str(t) for t in np.flatnonzero(~scorable)]
     if idle:
         st.caption(say("classroom", "no_estimate_tasks", tasks=", ".join(idle)))
@@ -153,7 +170,10 @@ def _guess_form(scenario: Scenario, labels: pd.DataFrame, scorable: np.ndarray,
     st.subheader(say("classroom", "guess_title"))
     tasks = [int(t) for t in np.flatnonzero(scorable)]
     with st.form(key=f"guess_form_{token}", border=True):
-        st.caption(say("classroom", "guess_help"))
+        if scenario.is_gaussian:
+            st.caption(say("classroom", "guess_help"))
+        else:
+            st.caption(say("classroom", "guess_help_link", scale=link_scale(scenario.outcome)))
         for start in range(0, len(tasks), _COLUMNS):
             for col, task in zip(st.columns(_COLUMNS), tasks[start:start + _COLUMNS],
                                  strict=False):
@@ -211,7 +231,7 @@ def _reveal(result: FitResult, scenario: Scenario, inputs: PullInputs, labels: p
         table = scored.table.merge(labels[["task", "task_label"]], on="task")
         left, right = st.columns([3, 1], gap="medium")
         with left:
-            st.altair_chart(reveal_chart(table), width="stretch")
+            st.altair_chart(reveal_chart(table, **_scale(scenario)), width="stretch")
         with right:
             st.metric(say("classroom", "score_label"), f"{scored.score:.0f} / 100",
                       help=say("classroom", "score_help"))
@@ -222,7 +242,7 @@ def _reveal(result: FitResult, scenario: Scenario, inputs: PullInputs, labels: p
             st.info(scored.question, icon=":material/help:")
     st.markdown(say("classroom", "shrinkage_after"))
     draw_chart(charts.shrinkage_chart, result.weights, width="content",
-               outlier=scenario.outlier)
+               outlier=scenario.outlier, **_scale(scenario))
     if scenario.outlier is not None:
         st.caption(say("classroom", "outlier_lesson", task=scenario.outlier))
     st.button(say("classroom", "change_guess"), key="change_guess", on_click=_change_guess,

@@ -1,15 +1,18 @@
-"""The "Your data" page: upload a grouped table (or take the radon example), choose its
-columns, and see no, complete and partial pooling on real groups.
+"""The "Your data" page: upload a grouped table (or take the radon or rat tumours
+example), choose its columns and its outcome (a number, yes/no, successes of trials,
+counts over an exposure), and see no, complete and partial pooling on real groups.
 
 Top to bottom: the data (source, columns, notes), the priors (from the data's rule,
 editable), the method and Fit, then the charts of the best fit there is (the sampler's
-when it has finished, else the exact posterior): estimates against group size,
-shrinkage arrows, the parent and spread, the posterior predictive check, the
-leave-one-out comparison, the table and downloads.
+when it has finished, else the exact posterior: the closed form, or for a yes/no or
+count outcome the quadrature reference): estimates against group size, shrinkage
+arrows (a yes/no or count outcome's on the link or the probability/rate scale), the
+parent and spread, the posterior predictive check, the leave-one-out comparison, the
+model in Bambi's and brms' formulas, the table and downloads.
 
 Privacy: an upload lives in this session only. Its table, fits and checks are kept in
 ``st.session_state`` (keyed by a digest of the content, never a file name); only the
-built-in example's are shared between sessions. A sampling fit runs in
+built-in examples' are shared between sessions. A sampling fit runs in
 :data:`OWN_FITS`, keyed by the scenario *and* the data's digest, so two tables with the
 same group sizes never share a fit; a finished fit is handed only to a session that
 asks with the same content. Group and column names are shown as text, never as
@@ -30,17 +33,19 @@ import streamlit as st
 
 from hierdash.charts import own_data as own_charts
 from hierdash.classroom.csv_safe import safe_csv
-from hierdash.own_data.datasets import RADON, radon_bytes
+from hierdash.own_data.datasets import EXAMPLES
 from hierdash.own_data.fit_table import PPC_SEED, data_key, data_scenario, fit_groups
+from hierdash.own_data.formula import formulas
 from hierdash.own_data.grouped import (
     MAX_BYTES,
-    PRIOR_FIELDS,
     DataError,
     GroupedData,
     default_priors,
     prepare_groups,
+    prior_fields,
     read_table,
 )
+from hierdash.own_data.outcome_columns import OUTCOME_WORDS, event_totals, scale_names
 from hierdash.scenario import BOUNDS, Scenario
 from hierdash.ui.fit_registry import FitJob, FitRegistry
 from hierdash.ui.jobs import BackgroundJob
@@ -50,8 +55,13 @@ from hierdash.ui.words import plain, say
 
 __all__ = ["render"]
 
-_EXAMPLE, _UPLOAD = "Minnesota radon (built in)", "Upload a CSV"
+_EXAMPLE, _RATS, _UPLOAD = ("Minnesota radon (built in)", "Rat tumours (built in)",
+                            "Upload a CSV")
+_BUILT_IN = {_EXAMPLE: "radon", _RATS: "rats"}
 _METHODS = ("exact", "nuts", "advi")
+# ADVI is built for Gaussian outcomes only (the scenario refuses it for the others).
+_GLM_METHODS = ("exact", "nuts", "pymc_nuts")
+_NO_SIZE = "(none: exposure 1)"
 _MEMO_SIZE = 8  # results kept per session (tables, fits, checks)
 _PPC_LEVEL = 0.9
 
@@ -95,12 +105,14 @@ def _memo(name: str, key: tuple, compute: Callable[[], object], *, shared: bool)
     return value
 
 
-def _table() -> tuple[pd.DataFrame, str, bool] | None:
-    """The chosen table, its content digest and whether it is the example; None if none."""
-    source = st.radio(say("your_data", "source_label"), (_EXAMPLE, _UPLOAD), horizontal=True,
-                      key="yd_source", help=say("your_data", "source_help"))
-    if source == _EXAMPLE:
-        raw, example = radon_bytes(), True
+def _table() -> tuple[pd.DataFrame, str, str | None] | None:
+    """The chosen table, its content digest and the built-in example's name (None for an
+    upload); None if there is no table yet."""
+    source = st.radio(say("your_data", "source_label"), (_EXAMPLE, _RATS, _UPLOAD),
+                      horizontal=True, key="yd_source", help=say("your_data", "source_help"))
+    if source in _BUILT_IN:
+        example = _BUILT_IN[source]
+        raw = EXAMPLES[example][0]()
     else:
         upload = st.file_uploader(say("your_data", "upload_label"), type=["csv", "txt", "tsv"],
                                   key="yd_upload", help=say("your_data", "upload_help"),
@@ -108,37 +120,57 @@ def _table() -> tuple[pd.DataFrame, str, bool] | None:
         if upload is None:
             st.info(say("your_data", "waiting_for_upload"), icon=":material/upload_file:")
             return None
-        raw, example = upload.getvalue(), False
+        raw, example = upload.getvalue(), None
     digest = hashlib.sha256(raw).hexdigest()
     try:
-        frame = _memo("table", (digest,), lambda: read_table(raw), shared=example)
+        frame = _memo("table", (digest,), lambda: read_table(raw), shared=bool(example))
     except DataError as err:
         st.error(f"{say('your_data', 'unreadable')} {plain(err)}", icon=":material/error:")
         return None
     return frame, digest, example
 
 
-def _columns(frame: pd.DataFrame, digest: str, example: bool) -> GroupedData | None:
+def _columns(frame: pd.DataFrame, digest: str, example: str | None) -> GroupedData | None:
     """The column choices and the grouped data, or None (with a message) if unusable."""
     columns = [str(c) for c in frame.columns]
     numeric = [c for c in columns if pd.api.types.is_numeric_dtype(frame[c])]
     text = [c for c in columns if c not in numeric]
+    defaults: dict = {}
     if example:
-        group, y, x = RADON["group"], RADON["y"], list(RADON["x"])
+        defaults = EXAMPLES[example][1]
+        group, y, x = defaults["group"], defaults["y"], list(defaults["x"])
     else:
         group = (text or columns)[0]
         y = next((c for c in reversed(numeric) if c != group), columns[-1])
         x = []
     tag = digest[:16]  # new data, fresh choices
+    outcomes = list(OUTCOME_WORDS)
+    first, second = st.columns([1, 2])
+    outcome = first.selectbox(say("your_data", "kind_label"), outcomes,
+                              index=outcomes.index(defaults.get("outcome", "gaussian")),
+                              format_func=OUTCOME_WORDS.get, key=f"yd_outcome_{tag}",
+                              help=say("your_data", "kind_help"))
+    sizes = {"trials": None, "exposure": None}  # binomial needs trials; exposure may be none
+    kind = {"binomial": "trials", "poisson": "exposure"}.get(outcome)
+    if kind is not None:
+        options = columns if kind == "trials" else [_NO_SIZE, *columns]
+        start = defaults.get(kind) or (next((c for c in numeric if c not in (group, y)),
+                                            columns[0]) if kind == "trials" else _NO_SIZE)
+        picked = second.selectbox(say("your_data", f"{kind}_label"), options,
+                                  index=options.index(start), key=f"yd_{kind}_{tag}",
+                                  help=say("your_data", f"{kind}_help"))
+        sizes[kind] = None if picked == _NO_SIZE else picked
+    trials, exposure = sizes["trials"], sizes["exposure"]
     left, middle, right = st.columns(3)
     group = left.selectbox(say("your_data", "group_label"), columns, index=columns.index(group),
                            key=f"yd_group_{tag}", help=say("your_data", "group_help"))
     y = middle.selectbox(say("your_data", "outcome_label"), columns, index=columns.index(y),
                          key=f"yd_y_{tag}")
+    size = trials or exposure
     x = right.multiselect(say("your_data", "features_label"),
-                          [c for c in columns if c not in (group, y)],
-                          default=[c for c in x if c not in (group, y)], key=f"yd_x_{tag}",
-                          help=say("your_data", "features_help"))
+                          [c for c in columns if c not in (group, y, size)],
+                          default=[c for c in x if c not in (group, y, size)],
+                          key=f"yd_x_{tag}", help=say("your_data", "features_help"))
     a, b, c = st.columns(3)
     intercept = a.checkbox(say("your_data", "intercept_label"), value=True, key=f"yd_icpt_{tag}",
                            help=say("your_data", "intercept_help"))
@@ -146,11 +178,12 @@ def _columns(frame: pd.DataFrame, digest: str, example: bool) -> GroupedData | N
                              key=f"yd_std_{tag}", help=say("your_data", "standardise_help"))
     missing = c.radio(say("your_data", "missing_label"), ("drop", "refuse"), horizontal=True,
                       key=f"yd_missing_{tag}")
-    choice = (group, y, tuple(x), intercept, standardise, missing)
+    choice = (group, y, tuple(x), intercept, standardise, missing, outcome, trials, exposure)
     try:
         return _memo("groups", (digest, choice), lambda: prepare_groups(
             frame, group=group, y=y, x=x, intercept=intercept, standardise=standardise,
-            missing=missing), shared=example)
+            missing=missing, outcome=outcome, trials=trials, exposure=exposure),
+            shared=bool(example))
     except DataError as err:
         st.error(f"{say('your_data', 'bad_choice')} {plain(err)}", icon=":material/error:")
         return None
@@ -160,17 +193,18 @@ def _priors(grouped: GroupedData, key: str) -> dict[str, float]:
     """The four priors: the rule's values, as edited on the page."""
     rule = default_priors(grouped)
     st.subheader(say("your_data", "priors_title"))
-    st.caption(say("your_data", "priors_intro"))
+    st.caption(say("your_data", "priors_intro" if grouped.is_gaussian else "priors_intro_counts"))
     st.caption(plain(rule["rule"]))
     tag = key[:16]
+    fields = prior_fields(grouped.outcome)
     if st.button(say("your_data", "priors_reset"), key=f"yd_prior_reset_{tag}"):
-        for name in PRIOR_FIELDS:
+        for name in fields:
             st.session_state.pop(f"yd_{name}_{tag}", None)
     labels = {"prior_parent_mean": "parent: Normal mean", "prior_parent_scale":
               "parent: Normal sd", "prior_spread_scale": "spread: HalfNormal scale",
               "prior_noise_scale": "noise: HalfNormal scale"}
     chosen = {}
-    for col, name in zip(st.columns(4), PRIOR_FIELDS, strict=True):
+    for col, name in zip(st.columns(len(fields)), fields, strict=True):
         bound = BOUNDS[name]
         chosen[name] = col.number_input(labels[name], min_value=bound.low, max_value=bound.high,
                                         value=float(rule[name]), key=f"yd_{name}_{tag}",
@@ -220,8 +254,8 @@ def _loo_section(grouped: GroupedData, scenario: Scenario, key: str, example: bo
     from hierdash.own_data import compare_pooling
 
     st.subheader(say("your_data", "loo_title"))
-    st.markdown(say("your_data", "loo_look"))
-    priors = {name: getattr(scenario, name) for name in PRIOR_FIELDS}
+    st.markdown(say("your_data", "loo_look" if grouped.is_gaussian else "loo_look_counts"))
+    priors = {name: getattr(scenario, name) for name in prior_fields(grouped.outcome)}
     try:
         with st.spinner("Leaving out one row at a time..."):
             table = _memo("loo", (key, tuple(priors.values())),
@@ -233,6 +267,9 @@ def _loo_section(grouped: GroupedData, scenario: Scenario, key: str, example: bo
     st.markdown(say("your_data", "loo_verdict", best=names[0], second=names[1],
                     diff=table["elpd_diff"][1], se=table["se_diff"][1], third=names[2],
                     diff3=table["elpd_diff"][2], se3=table["se_diff"][2]))
+    if "bad_k" in table and table["bad_k"].sum():
+        st.warning(say("your_data", "loo_bad_k", rows=int(table["bad_k"].max())),
+                   icon=":material/warning:")
     st.dataframe(table.assign(method=names), hide_index=True)
     st.altair_chart(own_charts.loo_chart(table), width="content")
 
@@ -241,23 +278,36 @@ def _results(own, grouped: GroupedData, key: str, example: bool) -> None:
     from hierdash.own_data import draws_from_posterior, posterior_predictive_check
 
     weights = own.weights
-    feature = st.selectbox(say("your_data", "feature_label"), list(grouped.feature_names),
-                           key="yd_feature")
+    left, right = st.columns(2)
+    feature = left.selectbox(say("your_data", "feature_label"), list(grouped.feature_names),
+                             key="yd_feature")
+    names = scale_names(grouped.outcome)  # a yes/no or count outcome's two scales
+    scale = "link" if grouped.is_gaussian else right.radio(
+        say("your_data", "scale_label"), list(names), horizontal=True, format_func=names.get,
+        key="yd_scale", help=say("your_data", "scale_help"))
     st.subheader(say("your_data", "by_size_title"))
     st.markdown(say("your_data", "by_size_look"))
-    st.altair_chart(own_charts.estimates_by_size_chart(weights, feature=feature), width="content")
+    st.altair_chart(own_charts.estimates_by_size_chart(weights, feature=feature, scale=scale),
+                    width="content")
     st.subheader(say("your_data", "shrinkage_title"))
     st.markdown(say("your_data", "shrinkage_look"))
-    st.altair_chart(own_charts.group_shrinkage_chart(weights, feature=feature), width="content")
+    st.altair_chart(own_charts.group_shrinkage_chart(weights, feature=feature, scale=scale),
+                    width="content")
     st.subheader(say("your_data", "parent_title"))
-    st.markdown(say("your_data", "parent_look"))
+    st.markdown(say("your_data", "parent_look" if grouped.is_gaussian else "parent_look_counts"))
     st.altair_chart(own_charts.parent_spread_chart(weights, own.scales), width="content")
     st.subheader(say("your_data", "ppc_title"))
     st.markdown(say("your_data", "ppc_look", level=f"{_PPC_LEVEL:.0%}"))
     ppc = _memo("ppc", (key, own.scenario), lambda: posterior_predictive_check(
         grouped, *draws_from_posterior(own.result.posterior),
         rng=np.random.default_rng(PPC_SEED), level=_PPC_LEVEL), shared=example)
-    for tab, statistic in zip(st.tabs(["group means", "group sds"]), ("mean", "sd"),
+    statistics = ("mean", "sd") if grouped.is_gaussian else (
+        "rate" if grouped.outcome == "poisson" else "proportion",)
+    if not grouped.is_gaussian:
+        empty = ppc[ppc["statistic"] == "zero_groups"].iloc[0]
+        st.markdown(say("your_data", "ppc_zero_groups", observed=int(empty["observed"]),
+                        low=int(empty["low"]), high=int(empty["high"]), level=f"{_PPC_LEVEL:.0%}"))
+    for tab, statistic in zip(st.tabs([f"group {s}s" for s in statistics]), statistics,
                               strict=True):
         rows = ppc[(ppc["statistic"] == statistic) & ppc["observed"].notna()]
         outside = int(((rows["observed"] < rows["low"]) | (rows["observed"] > rows["high"])).sum())
@@ -266,6 +316,11 @@ def _results(own, grouped: GroupedData, key: str, example: bool) -> None:
                          expected=f"{(1 - _PPC_LEVEL) * len(rows):.0f}"))
         tab.altair_chart(own_charts.ppc_chart(ppc, statistic=statistic), width="content")
     _loo_section(grouped, own.scenario, key, example)
+    st.subheader(say("your_data", "formula_title"))
+    st.markdown(say("your_data", "formula_look"))
+    both = formulas(grouped)
+    st.code(f"# Bambi (Python)\n{both['bambi_call']}\n# brms (R)\n{both['brms_call']}",
+            language="python")
     st.subheader(say("your_data", "table_title"))
     st.dataframe(weights, hide_index=True)
     st.subheader(say("your_data", "downloads_title"))
@@ -285,21 +340,30 @@ def render() -> None:
     chosen = _table()
     if chosen is None:
         return
-    frame, digest, example = chosen
-    grouped = _columns(frame, digest, example)
+    frame, digest, name = chosen
+    grouped = _columns(frame, digest, name)
     if grouped is None:
         return
+    example = name is not None  # a built-in table: its results are shared
     key = data_key(grouped)
     counts = grouped.counts
     st.markdown(say("your_data", "summary", groups=grouped.n_groups, rows=grouped.n_rows,
                     smallest=counts.min(), largest=counts.max(),
                     weights=plain(", ".join(grouped.feature_names))))
+    if not grouped.is_gaussian:
+        st.markdown(say("your_data", "summary_counts",
+                        **event_totals(grouped.outcome, grouped.y, grouped.sizes)))
     for note in grouped.notes:
         st.info(plain(note), icon=":material/info:")
     priors = _priors(grouped, key)
     left, middle, right = st.columns(3)
-    method = left.selectbox(say("your_data", "method_label"), _METHODS, format_func=method_label,
-                            key="yd_method", help=say("your_data", "method_help"))
+    # A yes/no or count outcome's own key: ADVI, which it refuses, is not offered.
+    gaussian = grouped.is_gaussian
+    method = left.selectbox(say("your_data", "method_label"),
+                            _METHODS if gaussian else _GLM_METHODS, format_func=method_label,
+                            key="yd_method" if gaussian else "yd_method_counts",
+                            help=say("your_data", "method_help" if gaussian
+                                     else "method_help_counts"))
     draws = middle.number_input(say("your_data", "draws_label"), min_value=100, max_value=5000,
                                 value=1000, step=100, key="yd_draws")
     seed = right.number_input(say("your_data", "seed_label"), min_value=0,
@@ -325,7 +389,8 @@ def render() -> None:
     shown = sampled or exact
     r = shown.result
     if sampled is None:
-        st.caption(say("your_data", "shown_exact", seconds=r.total_s))
+        st.caption(say("your_data", "shown_exact" if grouped.is_gaussian else
+                       "shown_quadrature", seconds=r.total_s))
     else:
         st.caption(say("your_data", "shown_sampled", method=method_label(method),
                        seconds=r.total_s, divergences=r.diagnostics.divergences))

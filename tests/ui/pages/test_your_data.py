@@ -177,6 +177,61 @@ def test_loo_numbers_on_the_page_match_the_engine():
     assert expected["method"][0] == "partial_pooling"
 
 
+def test_rat_tumours_show_their_estimates_on_both_scales():
+    at = _open()
+    at.radio(key="yd_source").set_value("Rat tumours (built in)").run()
+    _clean(at)
+    page = _text(at.markdown)
+    assert "**71 groups**, 71 rows" in page
+    assert "**267 events** (yes answers, successes or counts) of 1,739 trials: 15.4% overall" \
+        in page
+    assert "14 of 71 groups have no success at all" in _text(at.info)
+    # Three priors (no noise), the quadrature reference, every chart but the sds' check.
+    assert len([n for n in at.number_input if n.key.startswith("yd_prior_")]) == 3
+    assert "quadrature reference" in _text(at.caption)
+    assert len(at.get("vega_lite_chart")) == N_CHARTS - 1
+    assert "Groups with no event at all:** 14 observed" in page
+    assert "predicts left-out rows best" in page
+    code = "\n".join(c.value for c in at.code)
+    assert 'bmb.Model("p(tumors, rats) ~ 1 + (1 | experiment)"' in code
+    assert "brm(tumors | trials(rats) ~ 1 + (1 | experiment)" in code
+    # Methods a yes/no or count outcome can take: no ADVI.
+    assert "advi" not in at.selectbox(key="yd_method_counts").options
+    weights = at.dataframe[-1].value
+    parent = weights[weights["level"] == "parent"].iloc[0]
+    assert 0.10 < parent["natural_mean"] < 0.16 and parent["natural_scale"] == "probability"
+    groups = weights[weights["level"] == "group"]
+    assert groups["group"].nunique() == 71
+    at.radio(key="yd_scale").set_value("natural").run()
+    _clean(at)
+    assert len(at.get("vega_lite_chart")) == N_CHARTS - 1
+
+
+def test_outcome_choices_on_an_upload():
+    rows = ["school,passed,tries,hours,note"]
+    for g, name in enumerate(("north", "south", "east")):
+        for i in range(4):
+            rows.append(f"{name},{(i + g) % 2},{2 + i},{i},n{i}")
+    at = _clean(_upload(("\n".join(rows) + "\n").encode()))
+    tag = [w.key for w in at.selectbox if w.key.startswith("yd_y_")][0].removeprefix("yd_y_")
+    at.selectbox(key=f"yd_y_{tag}").set_value("passed").run()
+    at.selectbox(key=f"yd_outcome_{tag}").set_value("bernoulli").run()
+    _clean(at)
+    assert "**3 groups**, 12 rows" in _text(at.markdown)
+    assert at.get("vega_lite_chart")
+    # A count outcome with a text column as exposure: one sentence, no traceback.
+    at.selectbox(key=f"yd_outcome_{tag}").set_value("poisson").run()
+    at.selectbox(key=f"yd_exposure_{tag}").set_value("school").run()
+    assert "'school' is already the group column" in _error_of(at)
+    at.selectbox(key=f"yd_exposure_{tag}").set_value("note").run()
+    assert "The exposure column 'note' is not numeric: data row 1 holds 'n0'" in _error_of(at)
+    # Successes of trials.
+    at.selectbox(key=f"yd_outcome_{tag}").set_value("binomial").run()
+    at.selectbox(key=f"yd_trials_{tag}").set_value("tries").run()
+    _clean(at)
+    assert at.get("vega_lite_chart")
+
+
 @pytest.mark.slow
 def test_fit_with_nuts_on_the_page():
     at = _clean(_open())
