@@ -110,9 +110,9 @@ def _scaled(weights: pd.DataFrame, feature: str, scale: str) -> tuple[pd.DataFra
     return view, f"{feature} as {'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
-def estimates_by_size_chart(weights: pd.DataFrame, *, feature: str,
-                            scale: str = "link") -> alt.LayerChart:
-    """Each group's estimate of ``feature`` against its rows (log axis), three ways.
+def estimates_by_size_chart(weights: pd.DataFrame, *, feature: str, scale: str = "link",
+                            size: str = "rows") -> alt.LayerChart:
+    """Each group's estimate of ``feature`` against its size ``n`` (log axis), three ways.
 
     No pooling scatters widely for small groups; complete pooling is one line for all;
     partial pooling (with its interval) follows the group's own estimate when the group
@@ -127,6 +127,8 @@ def estimates_by_size_chart(weights: pd.DataFrame, *, feature: str,
     scale
         ``link`` (the weights as fitted) or ``natural`` (a yes/no or count outcome's
         probability, rate, odds ratio or rate ratio: :func:`natural_view`).
+    size
+        What ``n`` counts, for the axis: ``rows``, or ``trials`` for a binomial outcome.
     """
     weights, y_title = _scaled(weights, feature, scale)
     rows = _groups_of(weights, feature)
@@ -143,9 +145,9 @@ def estimates_by_size_chart(weights: pd.DataFrame, *, feature: str,
     long["n_shown"] = long["n"].clip(lower=1) * offset
     domain = [METHOD_NAMES[m] for m in ("no_pooling", "partial_pooling", "complete_pooling")]
     color = _method_color(domain)
-    x = alt.X("n_shown:Q", title="rows in the group (log scale)",
+    x = alt.X("n_shown:Q", title=f"{size} in the group (log scale)",
               scale=alt.Scale(type="log", nice=False))
-    tooltip = [alt.Tooltip("group:N", title="group"), alt.Tooltip("n:Q", title="rows"),
+    tooltip = [alt.Tooltip("group:N", title="group"), alt.Tooltip("n:Q", title=size),
                alt.Tooltip("method:N"), alt.Tooltip("estimate:Q", format=FMT),
                alt.Tooltip("ci_low:Q", title=f"{CI_LABEL} interval from", format=FMT),
                alt.Tooltip("ci_high:Q", title=f"{CI_LABEL} interval to", format=FMT)]

@@ -270,7 +270,7 @@ def group_weights(grouped: GroupedData, result) -> pd.DataFrame:
     table = pd.DataFrame({
         "level": np.repeat(["parent"] + ["group"] * t, k),
         "group": np.repeat(["", *grouped.group_names], k),
-        "n": np.repeat([grouped.n_rows, *grouped.counts.tolist()], k),
+        "n": np.repeat([grouped.group_sizes.sum(), *grouped.group_sizes.tolist()], k),
         "feature": np.tile(grouped.feature_names, 1 + t),
         "mean": mean.ravel(),
         "sd": stacked.std(axis=0, ddof=1).ravel(),

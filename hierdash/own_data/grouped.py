@@ -139,6 +139,19 @@ class GroupedData:
         return np.array([len(y) for y in self.y], dtype=int)
 
     @property
+    def group_sizes(self) -> np.ndarray:
+        """How much data each group has: its trials for a binomial outcome (a group of 30
+        rats is one row), else its rows. Shape (groups,)."""
+        if self.outcome == "binomial" and self.sizes is not None:
+            return np.array([float(s.sum()) for s in self.sizes])
+        return self.counts.astype(float)
+
+    @property
+    def size_unit(self) -> str:
+        """What :attr:`group_sizes` counts, in words: ``trials`` or ``rows``."""
+        return "trials" if self.outcome == "binomial" and self.sizes is not None else "rows"
+
+    @property
     def n_groups(self) -> int:
         return len(self.y)
 

@@ -287,8 +287,8 @@ def _results(own, grouped: GroupedData, key: str, example: bool) -> None:
         key="yd_scale", help=say("your_data", "scale_help"))
     st.subheader(say("your_data", "by_size_title"))
     st.markdown(say("your_data", "by_size_look"))
-    st.altair_chart(own_charts.estimates_by_size_chart(weights, feature=feature, scale=scale),
-                    width="content")
+    st.altair_chart(own_charts.estimates_by_size_chart(
+        weights, feature=feature, scale=scale, size=grouped.size_unit), width="content")
     st.subheader(say("your_data", "shrinkage_title"))
     st.markdown(say("your_data", "shrinkage_look"))
     st.altair_chart(own_charts.group_shrinkage_chart(weights, feature=feature, scale=scale),
@@ -346,9 +346,9 @@ def render() -> None:
         return
     example = name is not None  # a built-in table: its results are shared
     key = data_key(grouped)
-    counts = grouped.counts
+    sizes = grouped.group_sizes
     st.markdown(say("your_data", "summary", groups=grouped.n_groups, rows=grouped.n_rows,
-                    smallest=counts.min(), largest=counts.max(),
+                    smallest=f"{sizes.min():g}", largest=f"{sizes.max():g}", unit=grouped.size_unit,
                     weights=plain(", ".join(grouped.feature_names))))
     if not grouped.is_gaussian:
         st.markdown(say("your_data", "summary_counts",

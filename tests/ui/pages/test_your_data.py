@@ -61,7 +61,7 @@ def test_radon_example_shows_every_chart():
     at = _clean(_open())
     assert len(at.get("vega_lite_chart")) == N_CHARTS
     page = _text(at.markdown)
-    assert "**85 groups**, 919 rows (from 1 to 116 per group)" in page
+    assert "**85 groups**, 919 rows (1 to 116 rows per group)" in page
     # The rule is shown and the priors are editable, starting at the rule's values.
     assert "rstanarm" in _text(at.caption)
     assert len([n for n in at.number_input if n.key.startswith("yd_prior_")]) == 4
