@@ -53,6 +53,38 @@ class _Nodes:
 
 
 @dataclass(frozen=True, eq=False)
+class _Continuous:
+    """At each spread that carries mass (G): the parent as one Gaussian, and each task's
+    weights as a Gaussian whose mean is linear in the parent, both fitted to the nodes
+    (their weighted moments and least squares), for draws that are not lumped on the
+    nodes."""
+
+    parent_mean: np.ndarray  # (G, K)
+    parent_chol: np.ndarray  # (G, K, K)
+    child_mean: np.ndarray  # (G, T, K) at the parent's mean
+    child_slope: np.ndarray  # (G, T, K, K) d child[t, k] / d parent[l]
+    child_sd: np.ndarray  # (G, T, K) around the line: within and between the nodes
+
+
+def _continuous(nodes: _Nodes) -> _Continuous:
+    W = nodes.node_weight / nodes.node_weight.sum(axis=1, keepdims=True)
+    mean = np.einsum("gj,gjk->gk", W, nodes.parent)
+    D = nodes.parent - mean[:, None, :]
+    between = np.einsum("gj,gjk,gjl->gkl", W, D, D)
+    within = np.einsum("gj,gjk->gk", W, nodes.parent_var)
+    cov = between + within[:, :, None] * np.eye(mean.shape[1])
+    child = np.einsum("gj,gjtk->gtk", W, nodes.child_mean)
+    E = nodes.child_mean - child[:, None]
+    cross = np.einsum("gj,gjtk,gjl->gtkl", W, E, D)
+    slope = cross @ np.linalg.pinv(between)[:, None]  # 0 where one node stands for all
+    left = E - np.einsum("gtkl,gjl->gjtk", slope, D)
+    resid = np.einsum("gj,gjtk->gtk", W, nodes.child_var + left**2)
+    jitter = 1e-12 * np.eye(mean.shape[1])
+    return _Continuous(parent_mean=mean, parent_chol=np.linalg.cholesky(cov + jitter),
+                       child_mean=child, child_slope=slope, child_sd=np.sqrt(resid))
+
+
+@dataclass(frozen=True, eq=False)
 class QuadraturePosterior:
     """The reference posterior of a hierarchical GLM, by nested quadrature.
 
@@ -93,6 +125,7 @@ class QuadraturePosterior:
     spread_fixed: bool
     _mixture: _Mixture = field(repr=False)
     _nodes: _Nodes = field(repr=False)
+    _continuous: _Continuous = field(repr=False)
     _spread_u: np.ndarray = field(repr=False)
     _spread_log_density: np.ndarray = field(repr=False)
     _tau0: float = field(repr=False)
@@ -134,11 +167,13 @@ class QuadraturePosterior:
         """Independent draws from the quadrature's posterior (the counterpart of
         :meth:`hierdash.exact.ExactPosterior.sample`).
 
-        Each draw picks a spread grid point ``g`` by its weight and one of its parent
-        nodes ``j`` by its weight given ``g``; the parent is that node (plus its
-        ``Normal(0, parent_var)`` where one node stands for the whole, Laplace's
-        method), and each task's weights are drawn independently given ``(g, j)`` from
-        ``Normal(child_mean, sqrt(child_var))``. The spread is drawn within ``g``'s cell
+        Each draw picks a spread grid point ``g`` by its weight. The parent is drawn
+        from one Gaussian with the mean and covariance of ``g``'s parent nodes, and each
+        task's weights from a Gaussian whose mean is the least-squares line of the
+        nodes' task means on the parent, with the variance left around it (within and
+        between nodes). Drawing the parent on the nodes themselves lumps it on a few
+        values, and its central 50% intervals covered the truth in a quarter of the
+        calibration lab's worlds. The spread is drawn within ``g``'s cell
         (halfway to each neighbour, in ``u = asinh(tau / tau0)``), so its draws are
         continuous, not only the grid's values: on each half of the cell the log
         density is linear, with half the slope of the log density between the two
@@ -180,12 +215,12 @@ class QuadraturePosterior:
         t, k = self.child_mean.shape
         # The spread's point g by its weight and then the node j by its weight given g:
         # one pick of the pair by the product of the two.
-        joint = nodes.weight[:, None] * nodes.node_weight
-        g, j = np.divmod(_pick(joint.ravel(), rng.random(total)), joint.shape[1])
-        parent = nodes.parent[g, j] + np.sqrt(nodes.parent_var[g, j]) * rng.standard_normal(
-            (total, k))
-        child = nodes.child_mean[g, j] + np.sqrt(nodes.child_var[g, j]) * rng.standard_normal(
-            (total, t, k))
+        smooth = self._continuous
+        g = _pick(nodes.weight, rng.random(total))
+        offset = np.einsum("nkl,nl->nk", smooth.parent_chol[g], rng.standard_normal((total, k)))
+        parent = smooth.parent_mean[g] + offset
+        child = (smooth.child_mean[g] + np.einsum("ntkl,nl->ntk", smooth.child_slope[g], offset)
+                 + smooth.child_sd[g] * rng.standard_normal((total, t, k)))
         out = {"parent": parent.reshape(chains, draws, k),
                "child": child.reshape(chains, draws, t, k)}
         if not self.spread_fixed:
@@ -246,6 +281,7 @@ def assemble(grid: Grid, *, log_evidence: float, fixed: bool, nodes: tuple[int, 
         spread_fixed=fixed,
         _mixture=mixture,
         _nodes=draws,
+        _continuous=_continuous(draws),
         _spread_u=grid.u,
         _spread_log_density=grid.log_density,
         _tau0=grid.tau0,

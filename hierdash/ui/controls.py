@@ -215,14 +215,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _fit_label(outcome: str):
-    """The methods' names; the exact method of a yes/no or count world is quadrature."""
-    if outcome == "gaussian":
-        return method_label
-    return lambda method: say("controls", "exact_quadrature") if method == "exact" else (
-        method_label(method))
-
-
 def _offer(name: str, choices: tuple[str, ...], fallback: str) -> None:
     """Before a choice is drawn: a value it no longer offers gives way to ``fallback``."""
     if st.session_state.get(name) not in choices:
@@ -241,7 +233,7 @@ def fit_controls(outcome: str = "gaussian") -> dict[str, Any]:
     _offer("method", methods, "nuts")
     _offer("parameterization", parameterizations, "auto")
     values: dict[str, Any] = {
-        "method": st.selectbox("Method", methods, key="method", format_func=_fit_label(outcome),
+        "method": st.selectbox("Method", methods, key="method", format_func=lambda m: method_label(m, outcome),
                                help=say("controls", "method")),
     }
     if not gaussian:

@@ -26,8 +26,11 @@ PARAMETERIZATION_LABELS: dict[str, str] = {
 MCMC_METHODS: tuple[str, ...] = ("nuts", "pymc_nuts")  # the methods with chains to compare
 
 
-def method_label(method: str) -> str:
-    """The reader's name of a method (the method itself if it has none yet)."""
+def method_label(method: str, outcome: str = "gaussian") -> str:
+    """The reader's name of a method (the method itself if it has none yet). The exact
+    method of a yes/no or count ``outcome`` is the quadrature reference, no closed form."""
+    if method == "exact" and outcome != "gaussian":
+        return "exact (quadrature)"
     return METHOD_LABELS.get(method, method)
 
 

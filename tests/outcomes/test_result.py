@@ -92,3 +92,18 @@ def test_mixture_quantiles_of_one_gaussian_and_of_a_symmetric_pair():
     assert pair[1, 0] == pytest.approx(0.0, abs=1e-10)
     cdf = w @ stats.norm.cdf(pair[[0, 2], 0][None, :] - np.array([[-3.0], [3.0]]))
     assert cdf == pytest.approx(probs[[0, 2]], abs=1e-10)
+
+
+@pytest.mark.parametrize("name", ["binomial", "rats"])
+def test_draws_are_continuous_and_their_central_intervals_match_the_reference(posteriors, name):
+    """Parent draws lumped on the quadrature's nodes gave 50% intervals that covered the
+    truth in a quarter of worlds: the draws must fill the interval the reference states.
+    The share of draws inside the reference's 50% interval is within 5 binomial standard
+    errors of one half."""
+    post = posteriors[name]
+    got = post.sample(DRAWS, 1, np.random.default_rng(3))
+    parent = got["parent"].reshape(DRAWS, -1)
+    assert len(np.unique(parent[:, 0])) > 0.99 * DRAWS
+    low, high = post.interval(0.5)["parent"]
+    inside = np.mean((parent >= low) & (parent <= high), axis=0)
+    assert np.all(np.abs(inside - 0.5) <= 5 * np.sqrt(0.25 / DRAWS)), inside

@@ -79,8 +79,9 @@ def ready_runs(key: str):
     return tuple(load_ready(name) for name in ready.runs)
 
 
-def _run_label(method: str, parameterization: str, padding: str) -> str:
-    label = method_label(method)
+def _run_label(method: str, parameterization: str, padding: str,
+               outcome: str = "gaussian") -> str:
+    label = method_label(method, outcome)
     if method != "exact":
         label += f", {parameterization_label(parameterization)}"
     if padding != "masked":
@@ -112,8 +113,10 @@ def _family(scenario) -> WorldFamily | None:
 def _settings(scenario) -> LabSettings | None:
     family = _family(scenario)
     method_col, par_col, pad_col = st.columns(3)
+    outcome = family.outcome if family is not None else "gaussian"
     method = method_col.selectbox("Method", METHODS, key="lab_method",
-                                  index=METHODS.index("exact"), format_func=method_label,
+                                  index=METHODS.index("exact"),
+                                  format_func=lambda m: method_label(m, outcome),
                                   help=say("calibration", "method_help"))
     parameterization = par_col.radio("Parameterization", PARAMETERIZATIONS,
                                      key="lab_parameterization", horizontal=True,
@@ -243,7 +246,8 @@ def render() -> None:
     settings = _settings(scenario)
     if settings is None:
         return
-    label = _run_label(settings.method, settings.parameterization, settings.padding)
+    label = _run_label(settings.method, settings.parameterization, settings.padding,
+                       settings.family.outcome)
     _LAB.settle(settings)
     if settings.method == "exact":
         start = time.perf_counter()
