@@ -289,12 +289,21 @@ def default_phase(url: str, memory: MemorySampler) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 # Phase 2: concurrent sessions
 # ---------------------------------------------------------------------------
-def session_worlds(n: int, *, seeds_only: bool = False) -> list[tuple[str, Scenario]]:
+def session_worlds(n: int, *, seeds_only: bool = False,
+                   outcomes: bool = False) -> list[tuple[str, Scenario]]:
     """``n`` sessions: the first half on the shared world, the rest each on its own.
 
     With ``seeds_only``, every session has the shared world's tasks and sample counts
     but a seed of its own: a class handed one link, each student on their own seed.
+    With ``outcomes``, every session has a world of its own, spread evenly over the
+    outcome families (Gaussian, yes/no, binomial, Poisson; their page defaults): every
+    family's compiled model serves at once.
     """
+    if outcomes:
+        families = ("gaussian", "bernoulli", "binomial", "poisson")
+        return [("distinct", SHARED.replace(seed=101 + i) if families[i % 4] == "gaussian"
+                 else Scenario.for_outcome(families[i % 4], method="nuts", draws=300,
+                                           tune=300, seed=101 + i)) for i in range(n)]
     if seeds_only:
         return [("distinct", SHARED.replace(seed=101 + i)) for i in range(n)]
     shared = (n + 1) // 2
@@ -471,12 +480,13 @@ class _FitProfile:
 
 
 def load_phase(url: str, memory: MemorySampler, n_sessions: int, *,
-               seeds_only: bool = False, profile: Path | None = None) -> dict[str, Any]:
+               seeds_only: bool = False, outcomes: bool = False,
+               profile: Path | None = None) -> dict[str, Any]:
     import asyncio
 
     from playwright.sync_api import sync_playwright
 
-    worlds = session_worlds(n_sessions, seeds_only=seeds_only)
+    worlds = session_worlds(n_sessions, seeds_only=seeds_only, outcomes=outcomes)
     results: list[dict[str, Any]] = [{} for _ in worlds]
     start = memory.clock()
     cpu0 = cpu_seconds(memory.pid)
@@ -713,6 +723,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds-only", action="store_true",
                         help="every session on the same link's world with its own seed "
                              "(a class handed one link), none shared")
+    parser.add_argument("--outcomes", action="store_true",
+                        help="every session a world of its own, spread over the outcome "
+                             "families (Gaussian, yes/no, binomial, Poisson)")
     parser.add_argument("--cold", action="store_true",
                         help="serve with empty disk caches (a fresh PyTensor compiledir and "
                              "numba cache): the first fit waits for a cold compile")
@@ -757,6 +770,7 @@ def main(argv: list[str] | None = None) -> int:
             os.nice(args.browsers_nice)
         print(f"phase 2: {args.sessions} concurrent sessions", flush=True)
         load = load_phase(url, memory, args.sessions, seeds_only=args.seeds_only,
+                          outcomes=args.outcomes,
                           profile=args.profile)
         print(f"phase 3: soak of {args.soak} worlds", flush=True)
         soak = soak_phase(url, memory, args.soak)
