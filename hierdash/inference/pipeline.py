@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from hierdash.exact.pooling import pooling_errors
 from hierdash.inference.diagnostics import elbo_converged
-from hierdash.inference.models.compiled import MODEL_KEYS, NUTPIE_CACHE
+from hierdash.inference.models.compiled import GLM_TIERS, MODEL_KEYS, NUTPIE_CACHE
 from hierdash.inference.prepare import Prepared, prepare
 from hierdash.inference.results import Diagnostics, FitResult, FitStopped, Progress
 from hierdash.inference.samplers import RUNNERS, Stopper
@@ -45,9 +45,8 @@ def warm_up(scenario: Scenario | None = None) -> float:
     The app calls this at start-up in a background thread so that no user pays a
     compile: the models serve every world within the bounds, and one compiled ADVI loop
     serves both of its forms on every world. Gaussian NUTS, the default, is made ready
-    first; the outcome model (one for every family) last. A student's own yes/no or
-    count data with more than the simulated bound of groups compiles its larger model
-    on first use. Returns the seconds spent compiling (0.0 if all were ready).
+    first; the outcome models (each serves every family) last, from the smallest.
+    Returns the seconds spent compiling (0.0 if all were ready).
     """
     scenario = scenario or Scenario()
     prep = prepare(scenario)
@@ -57,8 +56,10 @@ def warm_up(scenario: Scenario | None = None) -> float:
         seconds += NUTPIE_CACHE.get(key, data)[1]
     seconds += warm_up_advi(scenario, prep)
     outcome = Scenario.for_outcome("bernoulli")
-    for name in ("glm_small", "glm"):  # the default worlds' model first
-        key, data, _ = model_inputs(outcome, prepare(outcome), "noncentered", MODEL_KEYS[name])
+    # The default worlds' model first; the large one last, for the built-in rat tumours
+    # (71 groups, past the simulated bound) and other data with many groups.
+    for key in GLM_TIERS:
+        key, data, _ = model_inputs(outcome, prepare(outcome), "noncentered", key)
         seconds += NUTPIE_CACHE.get(key, data)[1]
     return seconds
 
