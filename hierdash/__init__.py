@@ -12,6 +12,10 @@ For a notebook::
     w = hd.simulate(s)               # or bring a world of your own ...
     r = hd.fit(s, world=w)           # ... and fit exactly that one
 
+    n = hd.fit_neural(hd.NeuralSettings(rotation_spread=45))  # three neural networks
+    n.accuracy                       # test accuracy and log score per task and model
+    hd.neural_score_chart(n.accuracy)  # the neural twin of the shrinkage chart
+
 The folders are the layers, each importing only those before it:
 :mod:`~hierdash.settings` (shared numbers) -> :mod:`~hierdash.scenario` (every setting,
 validated) -> :mod:`~hierdash.world` (simulate, pad) -> :mod:`~hierdash.exact` (closed
@@ -81,9 +85,20 @@ _EXPORTS: dict[str, str] = {
     "rmse_chart": "hierdash.charts",
     "padding_chart": "hierdash.charts",
     "elbo_chart": "hierdash.charts",
+    # Neural tasks: hierarchical Bayesian neural networks on rotated moons
+    "NeuralSettings": "hierdash.neural",
+    "NeuralResult": "hierdash.neural",
+    "fit_neural": "hierdash.neural",
+    "simulate_tasks": "hierdash.neural",
+    "neural_surface_chart": "hierdash.charts",
+    "neural_parent_chart": "hierdash.charts",
+    "neural_score_chart": "hierdash.charts",
+    "neural_spread_chart": "hierdash.charts",
     # Shared numbers
     "CI_PROB": "hierdash.settings",
 }
+# Public name -> a folder offered whole, as a namespace (``hd.neural.fit_neural``).
+_FOLDERS: dict[str, str] = {"neural": "hierdash.neural"}
 
 __all__ = [
     "Scenario",
@@ -124,12 +139,25 @@ __all__ = [
     "rmse_chart",
     "padding_chart",
     "elbo_chart",
+    "neural",
+    "NeuralSettings",
+    "NeuralResult",
+    "fit_neural",
+    "simulate_tasks",
+    "neural_surface_chart",
+    "neural_parent_chart",
+    "neural_score_chart",
+    "neural_spread_chart",
     "CI_PROB",
     "__version__",
 ]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _FOLDERS:
+        value = importlib.import_module(_FOLDERS[name])  # also sets it on this package
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'hierdash' has no attribute {name!r}")
@@ -139,13 +167,18 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+    return sorted({*globals(), *_EXPORTS, *_FOLDERS})
 
 
 if TYPE_CHECKING:  # for editors and type checkers: the same names, imported eagerly
+    from hierdash import neural
     from hierdash.charts import (
         child_chart,
         elbo_chart,
+        neural_parent_chart,
+        neural_score_chart,
+        neural_spread_chart,
+        neural_surface_chart,
         padding_chart,
         parent_chart,
         pull_chart,
@@ -162,6 +195,7 @@ if TYPE_CHECKING:  # for editors and type checkers: the same names, imported eag
         pooling_errors,
     )
     from hierdash.inference import Diagnostics, FitResult, FitStopped, fit
+    from hierdash.neural import NeuralResult, NeuralSettings, fit_neural, simulate_tasks
     from hierdash.outcomes import (
         Family,
         QuadraturePosterior,

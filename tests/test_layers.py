@@ -51,7 +51,7 @@ LAYERS: list[dict[str, tuple[str, ...]]] = [
     {"inference": ("hierdash.inference",)},  # pipeline.py and the facade
     {"summaries": ("hierdash.summaries",)},
     {"own data": ("hierdash.own_data",), "calibration": ("hierdash.calibration",),
-     "classroom": ("hierdash.classroom",)},
+     "classroom": ("hierdash.classroom",), "neural": ("hierdash.neural",)},
     {"charts": ("hierdash.charts",)},
     {"notebook": ("hierdash",)},  # hierdash/__init__.py only: ``import hierdash as hd``
     {"cli": ("hierdash.cli", "hierdash.__main__"), "ui": ("hierdash.ui",)},
@@ -76,6 +76,7 @@ THIRD_PARTY: dict[str, set[str] | None] = {
     "own data": {"numpy", "scipy", "pandas", "xarray", "arviz_stats"},
     "calibration": {"numpy", "scipy", "pandas", "arviz_stats", "dask"},
     "classroom": {"numpy", "pandas", "sqlalchemy"},
+    "neural": _SCIENCE | _SAMPLING,
     "charts": {"altair", "numpy", "pandas", "pyarrow"},
     "notebook": set(),
     "cli": set(),
@@ -457,7 +458,8 @@ def test_app_py_is_thin():
 # One source for each fact
 # ---------------------------------------------------------------------------
 MY_SOURCES = [ROOT / "app.py", *sources(UI), *sources(PACKAGE / "charts"),
-              *sources(PACKAGE / "summaries"), *sources(PACKAGE / "cli")]
+              *sources(PACKAGE / "summaries"), *sources(PACKAGE / "cli"),
+              *sources(PACKAGE / "neural")]
 
 
 def test_no_interval_probability_is_written_by_hand():
@@ -539,7 +541,10 @@ def test_the_public_names_and_their_modules_agree():
 
     import hierdash as hd
 
-    assert set(hd.__all__) == set(hd._EXPORTS) | {"__version__"}
+    assert set(hd.__all__) == set(hd._EXPORTS) | set(hd._FOLDERS) | {"__version__"}
+    # A folder offered whole (hd.neural) is that folder's facade.
+    for name, module in hd._FOLDERS.items():
+        assert getattr(hd, name) is importlib.import_module(module)
     # Each name is taken from its home: the facade (or module) that lists it.
     for name, module in hd._EXPORTS.items():
         assert name in importlib.import_module(module).__all__, (name, module)

@@ -14,7 +14,8 @@ Nothing here imports Streamlit, so every chart can be tested through
 
 And for the other pages: :mod:`~hierdash.charts.own_data` (a table of your own),
 :mod:`~hierdash.charts.calibration` (the calibration lab), :mod:`~hierdash.charts.classroom`
-(the prediction and the class board); :mod:`~hierdash.charts.specs` builds each chart
+(the prediction and the class board), :mod:`~hierdash.charts.neural` (neural tasks);
+:mod:`~hierdash.charts.specs` builds each chart
 once per layout and then only fills in its numbers.
 
 Import rule: Altair, NumPy, pandas and PyArrow; of the package only the layers before it
@@ -25,6 +26,13 @@ live in :mod:`hierdash.summaries`.
 """
 
 from hierdash.charts.elbo import elbo_chart
+from hierdash.charts.neural import (
+    neural_parent_chart,
+    neural_points_chart,
+    neural_score_chart,
+    neural_spread_chart,
+    neural_surface_chart,
+)
 from hierdash.charts.padding import padding_chart
 from hierdash.charts.shrinkage import pull_chart, rmse_chart, shrinkage_chart
 from hierdash.charts.style import COLORS, EXACT, NO_POOL, PARENT, PARTIAL, POSTERIOR, TRUE
@@ -46,4 +54,9 @@ __all__ = [
     "rmse_chart",
     "padding_chart",
     "elbo_chart",
+    "neural_points_chart",
+    "neural_surface_chart",
+    "neural_parent_chart",
+    "neural_score_chart",
+    "neural_spread_chart",
 ]

@@ -1,6 +1,8 @@
 """``hierdash`` and ``python -m hierdash``: pick the command from the command line.
 
 - ``hierdash calibrate ...``: simulation-based calibration (:mod:`hierdash.cli.calibrate`);
+- ``hierdash neural ...``: three Bayesian neural networks on rotated moons
+  (:mod:`hierdash.cli.neural`);
 - ``hierdash --data FILE ...`` or ``--example NAME``: a table of your own
   (:mod:`hierdash.cli.fit_data`);
 - anything else: fit a simulated world (:mod:`hierdash.cli.fit_world`).
@@ -35,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
         from hierdash.cli.calibrate import main as calibrate
 
         return calibrate(argv[1:])
+    if argv[:1] == ["neural"]:
+        from hierdash.cli.neural import main as neural
+
+        return neural(argv[1:])
     if _own_table(argv):
         from hierdash.cli.fit_data import main as fit_data
 

@@ -22,7 +22,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from hierdash.ui.classroom import class_banner, keep_class_in_url
-from hierdash.ui.pages import board, calibration, explore, predict, your_data
+from hierdash.ui.pages import board, calibration, explore, neural, predict, your_data
 
 __all__ = ["PageSpec", "PAGES", "navigation_pages", "page", "menu", "frame"]
 
@@ -60,6 +60,8 @@ PAGES: tuple[PageSpec, ...] = (
              url_path="your-data"),
     PageSpec(render=calibration.render, title="Calibration lab", icon=":material/target:",
              url_path="calibration"),
+    PageSpec(render=neural.render, title="Neural tasks", icon=":material/hub:",
+             url_path="neural"),
 )
 
 

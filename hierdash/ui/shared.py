@@ -10,7 +10,7 @@
   builds each chart once per layout and after that only fills in the numbers
   (:class:`~hierdash.charts.specs.ChartSpecs`; its templates are never mutated).
 - :func:`start_warm_up` compiles the default world's model once per process, in the
-  background.
+  background, and last the neural tasks page's network.
 """
 
 from __future__ import annotations
@@ -95,6 +95,15 @@ def _warm_quietly() -> None:
     try:
         warm_up(Scenario())
     except Exception:  # noqa: BLE001 - a failed warm-up only means a slower first fit
+        pass
+    # Last, after every linear model: the neural tasks page's network (one compile
+    # serves every world within its bounds and all three fits). The inference layer
+    # cannot import hierdash.neural (a later layer), so the UI warms it here.
+    try:
+        from hierdash.neural import warm_up_neural
+
+        warm_up_neural()
+    except Exception:  # noqa: BLE001 - as above: only a slower first neural fit
         pass
     freeze_long_lived_objects()  # the compiled models, too, live as long as the server
 

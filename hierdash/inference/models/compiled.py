@@ -130,7 +130,8 @@ class CompiledModelCache:
     object: the cached one is never mutated, so it is safe to share between users).
     Bounded two ways, so that a long-running server cannot grow without limit: at most
     ``max_entries`` models (least recently used dropped first), and a model unused for
-    ``max_idle_s`` seconds is dropped at the next lookup.
+    ``max_idle_s`` seconds is dropped at the next lookup. ``compile(key, data)`` makes a
+    missing model (default: the PyMC model of a :class:`ModelKey`, compiled by nutpie).
     """
 
     def __init__(
@@ -139,8 +140,12 @@ class CompiledModelCache:
         *,
         max_idle_s: float = 2 * 3600.0,
         clock: Callable[[], float] = time.monotonic,
+        compile: Callable[[Any, dict[str, Any]], Any] | None = None,
     ):
         self.max_entries = max_entries
+        # How a missing key is compiled: another model family (hierdash.neural) keeps a
+        # cache of the same kind with its own keys and compile function.
+        self._compile = _compile_nutpie if compile is None else compile
         self.max_idle_s = max_idle_s
         self._clock = clock
         self._entries: OrderedDict[ModelKey, Any] = OrderedDict()
@@ -202,7 +207,7 @@ class CompiledModelCache:
             with self._lock:
                 if key in self._entries:
                     return self._hit(key, self._clock()).with_data(**data), time.perf_counter() - start
-            compiled = _compile_nutpie(key, data)
+            compiled = self._compile(key, data)
             seconds = time.perf_counter() - start
             with self._lock:
                 self._entries[key] = compiled

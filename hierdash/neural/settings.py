@@ -1,0 +1,152 @@
+"""The settings of a neural-tasks run: the world of rotated moons and the three fits.
+
+Every field is keyword-only and checked on construction; a bad value raises
+``ValueError`` naming the field, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Literal
+
+__all__ = ["NeuralSettings", "MAX_TASKS", "MAX_ROWS", "MAX_HIDDEN", "MIN_HIDDEN", "PADDINGS",
+           "NEURAL_METHODS", "MAX_SEED"]
+
+MAX_TASKS = 12
+"""Most tasks in a world: the compiled model's task capacity."""
+MAX_ROWS = 150
+"""Most training points in one task: the compiled model's row capacity."""
+MIN_HIDDEN, MAX_HIDDEN = 2, 8
+"""Hidden units: fewer than 2 cannot bend a moon; the capacity is 8 (5.7 s a fit measured
+in issue 22, against 3.5 s with 4)."""
+MAX_TEST = 500
+MAX_SEED = 2**31 - 1
+PADDINGS: tuple[str, ...] = ("masked", "naive")
+NEURAL_METHODS: tuple[str, ...] = ("nuts", "advi")
+
+Padding = Literal["masked", "naive"]
+NeuralMethod = Literal["nuts", "advi"]
+
+
+def _whole(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} = {value!r} is not allowed: must be a whole number from "
+                         f"{low} to {high}")
+
+
+def _number(name: str, value: Any, low: float, high: float) -> None:
+    ok = (not isinstance(value, bool) and isinstance(value, int | float)
+          and math.isfinite(value) and low <= value <= high)
+    if not ok:
+        raise ValueError(f"{name} = {value!r} is not allowed: must be a number from {low} "
+                         f"to {high}")
+
+
+def _choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} = {value!r} is not allowed: must be one of "
+                         f"{', '.join(choices)}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NeuralSettings:
+    """A world of rotated two-moons tasks and how its three networks are fitted.
+
+    Parameters
+    ----------
+    samples
+        Training points per task, 1 to :data:`MAX_TASKS` tasks of 0 to :data:`MAX_ROWS`.
+    rotation_spread
+        Standard deviation of each task's rotation angle, in degrees (0 to 180): 0 makes
+        every task the same problem, 90 makes them differ a lot.
+    noise
+        Standard deviation of the Gaussian noise added to each point (0 to 1).
+    test_per_task
+        Test points per task (10 to 500), never used for fitting.
+    hidden
+        Hidden tanh units (:data:`MIN_HIDDEN` to :data:`MAX_HIDDEN`).
+    bias
+        Whether both layers have biases.
+    padding
+        ``masked``: padded rows are excluded from the likelihood. ``naive``: every task
+        is padded with zero rows to the largest task's count and they count, as fake
+        class-0 points at the origin (the lesson).
+    method
+        ``nuts`` (nutpie) or ``advi`` (mean-field ADVI; can sit at chance, see
+        :func:`hierdash.neural.fit.fit_neural`).
+    seed
+        Seeds the world and the fits.
+    draws, tune, chains
+        NUTS draws and tuning steps per chain, and chains.
+    target_accept
+        NUTS's target acceptance rate (0.6 to 0.99): higher takes smaller steps, which
+        avoids divergences in the hierarchy's funnels at the cost of more steps.
+    advi_steps
+        ADVI's optimisation steps.
+    """
+
+    samples: tuple[int, ...] = (100, 60, 40, 25, 15, 10, 6, 3)
+    rotation_spread: float = 90.0
+    noise: float = 0.3
+    test_per_task: int = 100
+    hidden: int = 4
+    bias: bool = True
+    padding: Padding = "masked"
+    method: NeuralMethod = "nuts"
+    seed: int = 1
+    draws: int = 300
+    tune: int = 300
+    chains: int = 2
+    target_accept: float = 0.9
+    advi_steps: int = 20_000
+
+    def __post_init__(self) -> None:
+        samples = self.samples
+        if isinstance(samples, list):
+            object.__setattr__(self, "samples", tuple(samples))
+        if (not isinstance(self.samples, tuple) or not 1 <= len(self.samples) <= MAX_TASKS
+                or any(isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_ROWS
+                       for n in self.samples)):
+            raise ValueError(f"samples = {samples!r} is not allowed: must be 1 to {MAX_TASKS} "
+                             f"whole numbers from 0 to {MAX_ROWS}")
+        _number("rotation_spread", self.rotation_spread, 0.0, 180.0)
+        _number("noise", self.noise, 0.0, 1.0)
+        _whole("test_per_task", self.test_per_task, 10, MAX_TEST)
+        _whole("hidden", self.hidden, MIN_HIDDEN, MAX_HIDDEN)
+        if not isinstance(self.bias, bool):
+            raise ValueError(f"bias = {self.bias!r} is not allowed: must be True or False")
+        _choice("padding", self.padding, PADDINGS)
+        _choice("method", self.method, NEURAL_METHODS)
+        _whole("seed", self.seed, 0, MAX_SEED)
+        _whole("draws", self.draws, 20, 5000)
+        _whole("tune", self.tune, 20, 5000)
+        _whole("chains", self.chains, 1, 4)
+        _number("target_accept", self.target_accept, 0.6, 0.99)
+        _whole("advi_steps", self.advi_steps, 500, 200_000)
+
+    @property
+    def n_tasks(self) -> int:
+        return len(self.samples)
+
+    @property
+    def n_parameters(self) -> int:
+        """Sampled parameters of the hierarchical network (parent, tasks, spreads)."""
+        weights = 2 * self.hidden + self.hidden  # input -> hidden, hidden -> output
+        biases = self.hidden + 1 if self.bias else 0
+        per_network = weights + biases
+        return per_network * (self.n_tasks + 1) + (4 if self.bias else 2)
+
+    def replace(self, **changes: Any) -> NeuralSettings:
+        """A copy with ``changes`` (checked like a new one)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, JSON-ready."""
+        out = asdict(self)
+        out["samples"] = list(self.samples)
+        return out
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))

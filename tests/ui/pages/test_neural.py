@@ -1,0 +1,78 @@
+"""The neural tasks page through ``AppTest``: it opens, shows the tasks, and after Fit
+draws every chart. The fit is stubbed (a compile of the network takes a minute cold;
+tests/neural/test_fit.py fits for real)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from hierdash.charts.neural import MODEL_NAMES
+from hierdash.neural.results import ModelFit, NeuralResult
+from hierdash.neural.scores import grid_points
+from hierdash.neural.tasks import simulate_tasks
+from hierdash.ui.pages import neural as page
+
+pytestmark = pytest.mark.app
+
+SCRIPT = "from hierdash.ui.pages.neural import render\nrender()\n"
+
+
+def _fake_fit(settings, *, progress, should_stop, time_budget):
+    progress("sample", 0.5, "Sampling")
+    tasks = simulate_tasks(settings)
+    grid, _ = grid_points()
+    surfaces = pd.concat([pd.DataFrame({"model": m, "task": t, "x1": grid[:, 0],
+                                        "x2": grid[:, 1], "mean": 0.5, "sd": 0.1})
+                          for m in MODEL_NAMES for t in range(tasks.n_tasks)])
+    parent = surfaces[(surfaces["task"] == 0) & (surfaces["model"] != "separate")]
+    accuracy = pd.DataFrame([{"task": t, "n": n, "model": m, "accuracy": 0.8,
+                              "log_score": -0.5} for t, n in enumerate(tasks.counts)
+                             for m in MODEL_NAMES])
+    spreads = pd.DataFrame({"block": ["w1"], "layer": ["input -> hidden"], "kind": ["weights"],
+                            "mean": [1.0], "low": [0.5], "high": [1.5]})
+    fits = tuple(ModelFit(m, 0, 1.01, 1.0, 20.0) for m in MODEL_NAMES)
+    return NeuralResult(settings=settings, tasks=tasks, accuracy=accuracy, spreads=spreads,
+                        surfaces=surfaces, parent=parent.drop(columns="task"), fits=fits,
+                        compile_s=0.0, total_s=3.0)
+
+
+@pytest.fixture
+def stubbed(monkeypatch):
+    monkeypatch.setattr(page.NEURAL_FITS, "_fit", _fake_fit)
+
+
+def _clean(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def test_the_page_opens_with_the_tasks_and_a_fit_button(stubbed):
+    at = _clean(AppTest.from_string(SCRIPT, default_timeout=60).run())
+    assert "Neural tasks" in at.title[0].value
+    assert at.button(key="nn_fit") is not None
+    assert len(at.get("vega_lite_chart")) == 1  # the tasks' points
+
+
+def test_fit_draws_every_chart(stubbed):
+    at = _clean(AppTest.from_string(SCRIPT, default_timeout=60).run())
+    at = _clean(at.button(key="nn_fit").click().run())
+    for _ in range(20):  # the stub ends at once; AppTest runs no fragment timer
+        if len(at.get("vega_lite_chart")) >= 4:
+            break
+        at = _clean(at.run())
+    assert len(at.get("vega_lite_chart")) == 4  # scores, surfaces, parent, spreads
+    text = "\n".join(str(m.value) for m in at.markdown)
+    assert "R-hat on probabilities" in text or "R-hat" in text
+    assert at.success, "the stub's fits are healthy"
+
+
+def test_bad_sample_counts_are_said_in_words(stubbed):
+    at = AppTest.from_string(SCRIPT, default_timeout=60).run()
+    at = at.text_input(key="nn_samples").set_value("3,x,5").run()
+    assert not at.exception
+    assert at.error and "whole numbers" in at.error[0].value
+    at = at.text_input(key="nn_samples").set_value("500").run()
+    assert at.error and "samples" in at.error[0].value
