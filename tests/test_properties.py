@@ -103,8 +103,7 @@ def _combinable(kw: dict) -> dict:
     """``kw`` without the combinations a yes/no or count outcome refuses."""
     if kw.get("outcome", "gaussian") != "gaussian" and (
             kw.get("method") in ("advi", "fullrank_advi")
-            or kw.get("parameterization") == "marginal"
-            or (kw.get("learn_spread") is False and kw.get("method", "nuts") == "nuts")):
+            or kw.get("parameterization") == "marginal"):
         kw = {**kw, "outcome": "gaussian"}
     return kw
 

@@ -246,13 +246,6 @@ class Scenario:
                 "method", self.method,
                 f"ADVI is built for Gaussian outcomes only; for a {self.outcome} outcome "
                 "use nuts, pymc_nuts or exact (the quadrature reference)")
-        if not self.learn_spread and self.method == "nuts":
-            # nutpie's compiled outcome model fails to start with a fixed spread (its
-            # PyMC twin runs): until that is mended, say where a fixed spread works.
-            raise ScenarioError(
-                "learn_spread", self.learn_spread,
-                f"a fixed spread with a {self.outcome} outcome works with method "
-                "pymc_nuts or exact, not yet with nuts")
         if self.parameterization == "marginal":
             raise ScenarioError(
                 "parameterization", self.parameterization,

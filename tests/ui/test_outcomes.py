@@ -177,12 +177,10 @@ def test_a_link_with_a_combination_the_outcome_refuses_says_so():
     assert at.get("vega_lite_chart")
 
 
-def test_a_fixed_spread_under_nutpie_is_a_message_not_a_traceback():
+def test_a_fixed_spread_is_fitted_and_kept_in_the_link():
     at = ok(new_app(**Scenario.for_outcome("bernoulli").to_query()))
-    at.toggle(key="learn_spread").set_value(False).run()
-    assert not at.exception
-    assert "can't be used" in texts(at.error) and "pymc_nuts" in texts(at.error)
-    ok(at.selectbox(key="method").set_value("pymc_nuts").run())
+    ok(at.toggle(key="learn_spread").set_value(False).run())
+    assert "can't be used" not in texts(at.error)
     assert query(at)["learn_spread"] == "false"
     assert at.get("vega_lite_chart")
 

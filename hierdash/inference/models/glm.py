@@ -156,7 +156,10 @@ def glm_start(reference: QuadraturePosterior, w: np.ndarray, shape: GlmShape,
     raw = rng.standard_normal((shape.tasks, shape.features))
     wt = w[:t, :k]
     raw[:t, :k] = wt * parent + (child - parent) * max(tau, 1e-6) ** (wt - 1.0)
-    spread = float(point["spread"]) if learn_spread else 1.0
+    # A fixed spread leaves the free one to its prior alone; never start it where that
+    # prior's gradient is exactly 0 (log spread = log of its scale, 1 by default): nutpie
+    # sets its first mass matrix from the gradient and refuses a zero in it.
+    spread = float(point["spread"]) if learn_spread else float(rng.uniform(0.2, 0.6))
     return {
         GLM_VALUE_NAMES["parent"]: parent_full,
         GLM_VALUE_NAMES["child_raw"]: raw,
