@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 
 from hierdash.inference.models.compiled import GLM_TIERS, LARGE_LATENT, MODEL_KEYS, ModelKey
-from hierdash.inference.models.glm import GlmShape, glm_data, glm_start
+from hierdash.inference.models.glm import SPREAD_QUANTILE, GlmShape, glm_data, glm_start
 from hierdash.inference.models.glm import data_rich_tasks as glm_rich_tasks
 from hierdash.inference.models.latent import (
     LatentShape,
@@ -59,7 +59,8 @@ def centered_tasks(scenario: Scenario, prep: Prepared, parameterization: Resolve
     if parameterization == "centered":
         return tuple(range(scenario.n_tasks))
     if parameterization == "per_task" and prep.data is not None:
-        spread = prep.exact.spread_mean if scenario.learn_spread else scenario.child_spread
+        spread = (float(prep.exact.interval(1 - 2 * SPREAD_QUANTILE)["spread"][0])
+                  if scenario.learn_spread else scenario.child_spread)
         return glm_rich_tasks(prep.data, prep.exact.child_mean, spread)
     if parameterization == "per_task":
         spread = prep.exact.spread_mean if scenario.learn_spread else scenario.child_spread
