@@ -143,8 +143,7 @@ def neural_score_chart(accuracy: pd.DataFrame, *, width: int = 420,
     color = alt.Color("model_name:N", title="model", legend=alt.Legend(labelLimit=320),
                       scale=alt.Scale(domain=list(_MODEL_COLORS),
                                       range=list(_MODEL_COLORS.values())))
-    x = alt.X("n:Q", title="training points in the task", scale=alt.Scale(type="symlog"),
-              axis=alt.Axis(values=[0, 3, 6, 10, 15, 25, 40, 60, 100, 150]))
+    x = alt.X("n:Q", title="training points in the task", **_size_axis(long["n"]))
     base = alt.Chart().encode(
         x=x, y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)), color=color,
         tooltip=[alt.Tooltip("task:Q"), alt.Tooltip("n:Q", title="training points"),
@@ -155,6 +154,21 @@ def neural_score_chart(accuracy: pd.DataFrame, *, width: int = 420,
     return (layered.properties(width=width, height=height)
             .facet(row=alt.Row("score:N", title=None, sort=["test accuracy"]), data=long)
             .resolve_scale(y="independent"))
+
+
+_SIZE_TICKS = (3, 6, 10, 15, 25, 40, 60, 100, 150)
+
+
+def _size_axis(n: pd.Series) -> dict:
+    """The task-size axis: logarithmic from the smallest task to the largest (so small
+    tasks get room and no stray 0 sits at the left); symlog only when a task has no
+    training points, and then 0 is a task's size."""
+    low, high = int(n.min()), int(n.max())
+    kind = "log" if low >= 1 else "symlog"
+    ticks = sorted({low, high, *(t for t in _SIZE_TICKS if low <= t <= high)})
+    scale = alt.Scale(type=kind, domain=[low, max(high, low + 1)], nice=False, zero=False,
+                      padding=12)
+    return {"scale": scale, "axis": alt.Axis(values=ticks, format="d")}
 
 
 def neural_spread_chart(spreads: pd.DataFrame, *, width: int = 420) -> alt.LayerChart:

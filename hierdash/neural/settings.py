@@ -7,11 +7,12 @@ Every field is keyword-only and checked on construction; a bad value raises
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
 __all__ = ["NeuralSettings", "MAX_TASKS", "MAX_ROWS", "MAX_HIDDEN", "MIN_HIDDEN", "PADDINGS",
-           "NEURAL_METHODS", "MAX_SEED"]
+           "NEURAL_METHODS", "MAX_SEED", "MAX_TEST", "MIN_TEST", "QUERY_PREFIX", "LINK_FIELDS"]
 
 MAX_TASKS = 12
 """Most tasks in a world: the compiled model's task capacity."""
@@ -20,10 +21,21 @@ MAX_ROWS = 150
 MIN_HIDDEN, MAX_HIDDEN = 2, 8
 """Hidden units: fewer than 2 cannot bend a moon; the capacity is 8 (5.7 s a fit measured
 in issue 22, against 3.5 s with 4)."""
-MAX_TEST = 500
+MIN_TEST, MAX_TEST = 10, 500
+"""Test points per task."""
 MAX_SEED = 2**31 - 1
 PADDINGS: tuple[str, ...] = ("masked", "naive")
 NEURAL_METHODS: tuple[str, ...] = ("nuts", "advi")
+
+QUERY_PREFIX = "nn_"
+"""Starts every query parameter of a neural world: the Explore page's ``samples``,
+``noise`` and ``seed`` mean other things, and both pages share the app's URL."""
+LINK_FIELDS: tuple[str, ...] = ("samples", "rotation_spread", "noise", "test_per_task",
+                                "hidden", "bias", "padding", "seed")
+"""The fields a link carries: the world and the network. The sampler's settings are
+not in it (the page fits with the defaults, and only with NUTS)."""
+_MAX_QUERY_TEXT = 200  # characters of one query value read at most
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
 Padding = Literal["masked", "naive"]
 NeuralMethod = Literal["nuts", "advi"]
@@ -112,7 +124,7 @@ class NeuralSettings:
                              f"whole numbers from 0 to {MAX_ROWS}")
         _number("rotation_spread", self.rotation_spread, 0.0, 180.0)
         _number("noise", self.noise, 0.0, 1.0)
-        _whole("test_per_task", self.test_per_task, 10, MAX_TEST)
+        _whole("test_per_task", self.test_per_task, MIN_TEST, MAX_TEST)
         _whole("hidden", self.hidden, MIN_HIDDEN, MAX_HIDDEN)
         if not isinstance(self.bias, bool):
             raise ValueError(f"bias = {self.bias!r} is not allowed: must be True or False")
@@ -147,6 +159,88 @@ class NeuralSettings:
         out["samples"] = list(self.samples)
         return out
 
+    def to_query(self, names: Iterable[str] = LINK_FIELDS) -> dict[str, str]:
+        """The fields ``names`` as a URL's query parameters, each named
+        :data:`QUERY_PREFIX` + its field (``nn_samples=100,60,3``, ``nn_bias=true``)."""
+        out = {}
+        for name in names:
+            value = getattr(self, name)
+            if name == "samples":
+                text = ",".join(str(n) for n in value)
+            elif isinstance(value, bool):
+                text = "true" if value else "false"
+            else:
+                text = str(value)
+            out[QUERY_PREFIX + name] = text
+        return out
+
+    @classmethod
+    def from_query(cls, mapping: Mapping[str, Any], *, strict: bool = False,
+                   base: NeuralSettings | None = None,
+                   names: Iterable[str] = LINK_FIELDS) -> tuple[NeuralSettings, list[str]]:
+        """The settings a link's query parameters describe (the reverse of
+        :meth:`to_query`).
+
+        Parameters
+        ----------
+        mapping
+            Query parameter to text (or to a list of texts, the last one counts).
+            Parameters without :data:`QUERY_PREFIX` belong to other pages: ignored.
+        strict
+            If true, the first bad value raises ``ValueError``. If false, a bad or
+            unknown value is skipped (``base``'s value stays) and described.
+        base
+            What the link leaves out (default: the defaults).
+        names
+            The fields a link may set.
+
+        Returns
+        -------
+        settings, problems
+            The settings, and one sentence per value skipped (empty when ``strict``).
+        """
+        settings, problems, names = base or cls(), [], tuple(names)
+        for key, raw in mapping.items():
+            if not key.startswith(QUERY_PREFIX):
+                continue
+            name = key.removeprefix(QUERY_PREFIX)
+            try:
+                if name not in names:
+                    raise ValueError(f"{key} is not a setting a link can set: the settings "
+                                     f"are {', '.join(QUERY_PREFIX + n for n in names)}")
+                settings = settings.replace(**{name: _parse(name, _last(raw))})
+            except ValueError as err:
+                if strict:
+                    raise
+                problems.append(str(err))
+        return settings, problems
+
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
+
+
+def _last(raw: Any) -> str:
+    """One query value as text (a repeated parameter: its last value), cut short."""
+    if isinstance(raw, list | tuple):
+        raw = raw[-1] if raw else ""
+    return str(raw).strip()[:_MAX_QUERY_TEXT]
+
+
+def _parse(name: str, text: str) -> Any:
+    """``text`` as field ``name``'s type; the text itself when it is not one (so that
+    the field's own check refuses it, saying what is allowed)."""
+    kind = type(getattr(NeuralSettings(), name))
+    try:
+        if name == "samples":
+            return tuple(int(part) for part in text.split(","))
+        if kind is bool:
+            low = text.lower()
+            return True if low in _TRUE else False if low in _FALSE else text
+        if kind is int:
+            return int(text)
+        if kind is float:
+            return float(text)
+    except ValueError:
+        return text
+    return text.lower()

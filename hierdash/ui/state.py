@@ -15,6 +15,7 @@ import random
 
 import streamlit as st
 
+from hierdash.neural.settings import QUERY_PREFIX
 from hierdash.scenario import FIELD_NAMES, Scenario, ScenarioError
 from hierdash.scenario.presets import PRESETS, apply_preset
 from hierdash.scenario.text import scenario_from_mapping
@@ -44,7 +45,7 @@ def init_session() -> None:
     if "initial_scenario" in st.session_state:
         return
     try:
-        params = st.query_params.to_dict()
+        params = _own(st.query_params.to_dict())
         scenario, problems = scenario_from_mapping(params, base=_link_base(params),
                                                    strict=False)
         messages = [str(p) for p in problems]
@@ -53,6 +54,12 @@ def init_session() -> None:
     _load_scenario(scenario)
     st.session_state.initial_scenario = scenario
     st.session_state.url_problems = messages
+
+
+def _own(params: dict) -> dict:
+    """The scenario's query parameters: without the neural page's (``nn_...``), which
+    share the app's URL."""
+    return {key: value for key, value in params.items() if not key.startswith(QUERY_PREFIX)}
 
 
 def _link_base(params: dict) -> Scenario:

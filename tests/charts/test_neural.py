@@ -75,6 +75,16 @@ def test_score_chart_puts_both_scores_against_the_sample_count():
     assert set(data["score"]) == {"test accuracy", "log score per test point"}
     assert set(data["model_name"]) == set(MODEL_NAMES.values())
     assert len(data) == 2 * 9
+    x = spec["spec"]["layer"][0]["encoding"]["x"]
+    assert x["scale"]["type"] == "log" and x["scale"]["domain"] == [3, 30]  # no stray 0
+    assert x["axis"]["values"] == [3, 6, 10, 15, 25, 30]
+
+
+def test_score_chart_keeps_a_task_without_training_points_at_0():
+    accuracy = _accuracy()
+    accuracy.loc[accuracy["n"] == 3, "n"] = 0
+    x = neural_score_chart(accuracy).to_dict()["spec"]["layer"][0]["encoding"]["x"]
+    assert x["scale"]["type"] == "symlog" and x["axis"]["values"][0] == 0
 
 
 def test_spread_chart_labels_each_layer_and_kind():

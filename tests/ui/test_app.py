@@ -200,6 +200,13 @@ def test_broken_link_falls_back_to_defaults_with_a_warning():
     assert "could not be used" not in texts(at.warning)
 
 
+def test_the_neural_pages_parameters_are_not_the_worlds():
+    # Both pages share the URL: the neural page's nn_... parameters are not settings here.
+    at = ok(new_app(nn_samples="3,3", nn_seed="5", seed="8"))
+    assert "could not be used" not in texts(at.warning)
+    assert at.number_input(key="seed").value == 8
+
+
 def test_a_link_with_another_outcome_opens_that_world():
     # (tests/ui/test_outcomes.py has the rest: round trips, refused combinations.)
     at = ok(new_app(outcome="poisson", intercept="true", seed="9"))

@@ -1,9 +1,16 @@
 """The neural tasks page: separate, pooled and hierarchical Bayesian neural networks on
 tasks of rotated moons, side by side.
 
-Top to bottom: the settings (sidebar), the words, the tasks' points, the Fit bar, then
-the fits: how the samplers did (with why R-hat is computed on probabilities), test
-scores against each task's size, the decision surfaces, the parent network, the spreads.
+Top to bottom: the settings (sidebar), the words, what was wrong with the link (if
+anything), the tasks' points, the Fit bar, then the fits: how the samplers did (with
+why R-hat is computed on probabilities), test scores against each task's size, the
+decision surfaces, the parent network, the spreads.
+
+The settings live in the URL, as ``nn_...`` query parameters
+(:meth:`~hierdash.neural.NeuralSettings.to_query`): a first visit reads them
+(:meth:`~hierdash.neural.NeuralSettings.from_query`; a bad value falls back to its
+default, with a warning), every run writes them back, leaving the class code and the
+Explore page's parameters as they are.
 
 The three fits never run in the page's script: *Fit* starts (or joins) a job in
 :data:`NEURAL_FITS`, a :class:`~hierdash.ui.fit_registry.FitRegistry` keyed by the whole
@@ -29,7 +36,16 @@ from hierdash.charts.neural import (
 from hierdash.classroom.csv_safe import safe_csv
 from hierdash.neural.fit import fit_neural
 from hierdash.neural.results import NeuralResult
-from hierdash.neural.settings import MAX_HIDDEN, MAX_ROWS, MAX_SEED, MAX_TASKS, MIN_HIDDEN
+from hierdash.neural.settings import (
+    MAX_HIDDEN,
+    MAX_ROWS,
+    MAX_SEED,
+    MAX_TASKS,
+    MAX_TEST,
+    MIN_HIDDEN,
+    MIN_TEST,
+    PADDINGS,
+)
 from hierdash.neural.settings import NeuralSettings as Settings
 from hierdash.neural.tasks import points_frame, simulate_tasks
 from hierdash.ui.fit_registry import FitJob, FitRegistry
@@ -49,34 +65,95 @@ _RHAT_OK = 1.05  # the issue's target on probabilities (weights' R-hat means not
 
 
 # -- the settings ---------------------------------------------------------------------
-def _settings() -> Settings | None:
-    """The sidebar's settings, or None (said in words) when the counts are not usable."""
+_CONTROLS = {"samples": "nn_samples", "rotation_spread": "nn_rotation", "noise": "nn_noise",
+             "test_per_task": "nn_test", "hidden": "nn_hidden", "bias": "nn_bias",
+             "padding": "nn_padding", "seed": "nn_seed"}
+"""Each setting a link carries (:data:`~hierdash.neural.settings.LINK_FIELDS`) and the
+key of its control."""
+
+
+def _read_link() -> None:
+    """On the page's first run in a session: the link's settings, and what was wrong
+    with it (a link must never break the page: a bad value falls back to its default)."""
+    if "nn_link" in st.session_state:
+        return
+    try:
+        settings, problems = Settings.from_query(st.query_params.to_dict())
+    except Exception as err:  # noqa: BLE001 - a URL must never break the page
+        settings, problems = _DEFAULT, [f"the link could not be read ({err})"]
+    st.session_state.nn_link = (settings, problems)
+    st.session_state.nn_world = settings
+
+
+def _restore_controls() -> None:
+    """Give every control its value: from the link on a first visit, else the last
+    world's (Streamlit forgets a control's value while another page is shown)."""
+    world = st.session_state.nn_world
+    for name, key in _CONTROLS.items():
+        if key not in st.session_state:
+            st.session_state[key] = _control_value(world, name)
+
+
+def _control_value(world: Settings, name: str):
+    """Field ``name`` of ``world`` as its control holds it."""
+    value = getattr(world, name)
+    if name == "samples":
+        return ",".join(str(n) for n in value)
+    return float(value) if name == "rotation_spread" else value
+
+
+def _controls() -> dict:
+    """The sidebar's controls, as the settings' fields (the sample counts as text)."""
     side = st.sidebar
     side.header("Neural tasks")
-    text = side.text_input(say("neural", "samples"), key="nn_samples",
-                           value=",".join(str(n) for n in _DEFAULT.samples),
-                           help=say("neural", "samples_help", most=MAX_ROWS, tasks=MAX_TASKS))
-    rotation = side.slider(say("neural", "rotation"), 0, 180, int(_DEFAULT.rotation_spread),
-                           step=5, key="nn_rotation", help=say("neural", "rotation_help"))
-    noise = side.slider(say("neural", "noise"), 0.0, 1.0, _DEFAULT.noise, step=0.05,
-                        key="nn_noise", help=say("neural", "noise_help"))
-    hidden = side.slider(say("neural", "hidden"), MIN_HIDDEN, MAX_HIDDEN, _DEFAULT.hidden,
-                         key="nn_hidden", help=say("neural", "hidden_help"))
-    bias = side.toggle(say("neural", "bias"), value=_DEFAULT.bias, key="nn_bias",
-                       help=say("neural", "bias_help"))
-    padding = side.radio(say("neural", "padding"), ("masked", "naive"), key="nn_padding",
-                         horizontal=True, help=say("neural", "padding_help"))
-    seed = side.number_input(say("neural", "seed"), min_value=0, max_value=MAX_SEED,
-                             value=_DEFAULT.seed, step=1, key="nn_seed",
-                             help=say("neural", "seed_help"))
+    return dict(
+        samples=side.text_input(say("neural", "samples"), key="nn_samples",
+                                help=say("neural", "samples_help", most=MAX_ROWS,
+                                         tasks=MAX_TASKS)),
+        rotation_spread=side.slider(say("neural", "rotation"), 0.0, 180.0, step=5.0, format="%g",
+                                    key="nn_rotation", help=say("neural", "rotation_help")),
+        noise=side.slider(say("neural", "noise"), 0.0, 1.0, step=0.05, key="nn_noise",
+                          help=say("neural", "noise_help")),
+        test_per_task=side.slider(say("neural", "test_points"), MIN_TEST, MAX_TEST, step=10,
+                                  key="nn_test", help=say("neural", "test_points_help")),
+        hidden=side.slider(say("neural", "hidden"), MIN_HIDDEN, MAX_HIDDEN, key="nn_hidden",
+                           help=say("neural", "hidden_help")),
+        bias=side.toggle(say("neural", "bias"), key="nn_bias", help=say("neural", "bias_help")),
+        padding=side.radio(say("neural", "padding"), PADDINGS, key="nn_padding",
+                           horizontal=True, help=say("neural", "padding_help")),
+        seed=side.number_input(say("neural", "seed"), min_value=0, max_value=MAX_SEED, step=1,
+                               key="nn_seed", help=say("neural", "seed_help")),
+    )
+
+
+def _settings() -> Settings | None:
+    """The sidebar's settings, or None (said in words) when the counts are not usable."""
+    _read_link()
+    _restore_controls()
+    values = _controls()
     try:
-        samples = tuple(int(part) for part in text.replace(" ", "").split(","))
-        return Settings(samples=samples, rotation_spread=float(rotation), noise=float(noise),
-                        hidden=int(hidden), bias=bool(bias), padding=padding, seed=int(seed))
+        samples = tuple(int(part) for part in values.pop("samples").replace(" ", "").split(","))
+        settings = Settings(samples=samples, **values)
     except ValueError as err:
         problem = str(err) if "not allowed" in str(err) else "they must be whole numbers"
         st.error(say("neural", "samples_bad", problem=plain(problem)), icon=":material/block:")
         return None
+    st.session_state.nn_world = settings
+    return settings
+
+
+def _link(settings: Settings | None) -> None:
+    """Say what was wrong with the link while its world is shown; then write this world
+    into the URL (only the ``nn_`` parameters: the class code and other pages' stay)."""
+    first, problems = st.session_state.nn_link
+    if problems and settings == first:
+        listed = "\n".join(f"- {plain(p)}" for p in problems)
+        st.warning(say("neural", "link_problems", listed=listed), icon=":material/link_off:")
+    if settings is None:
+        return
+    for key, text in settings.to_query().items():
+        if st.query_params.get(key) != text:
+            st.query_params[key] = text
 
 
 @st.cache_resource(max_entries=64, ttl=2 * 3600, show_spinner=False,
@@ -172,6 +249,7 @@ def render() -> None:
     settings = _settings()
     st.title(say("neural", "title"))
     st.markdown(say("neural", "intro"))
+    _link(settings)
     _JOB.settle(settings)
     if settings is None:
         return

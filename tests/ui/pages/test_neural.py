@@ -11,6 +11,8 @@ from streamlit.testing.v1 import AppTest
 from hierdash.charts.neural import MODEL_NAMES
 from hierdash.neural.results import ModelFit, NeuralResult
 from hierdash.neural.scores import grid_points
+from hierdash.neural.settings import LINK_FIELDS
+from hierdash.neural.settings import NeuralSettings as Settings
 from hierdash.neural.tasks import simulate_tasks
 from hierdash.ui.pages import neural as page
 
@@ -76,3 +78,58 @@ def test_bad_sample_counts_are_said_in_words(stubbed):
     assert at.error and "whole numbers" in at.error[0].value
     at = at.text_input(key="nn_samples").set_value("500").run()
     assert at.error and "samples" in at.error[0].value
+
+
+# -- the link -------------------------------------------------------------------------
+LINKED = Settings(samples=(20, 5), rotation_spread=25.0, noise=0.2, test_per_task=50,
+                  hidden=3, bias=False, padding="naive", seed=7)
+
+
+def _open(query: dict) -> AppTest:
+    at = AppTest.from_string(SCRIPT, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def _shown(at: AppTest) -> dict:
+    """The controls' values, as the settings' fields."""
+    return {"samples": at.text_input(key="nn_samples").value,
+            "rotation_spread": at.slider(key="nn_rotation").value,
+            "noise": at.slider(key="nn_noise").value,
+            "test_per_task": at.slider(key="nn_test").value,
+            "hidden": at.slider(key="nn_hidden").value,
+            "bias": at.toggle(key="nn_bias").value,
+            "padding": at.radio(key="nn_padding").value,
+            "seed": at.number_input(key="nn_seed").value}
+
+
+def test_a_link_reopens_its_world(stubbed):
+    at = _clean(_open(LINKED.to_query()))
+    assert _shown(at) == {name: getattr(LINKED, name) for name in LINK_FIELDS} | {
+        "samples": "20,5"}
+    assert at.query_params == {**LINKED.to_query()}
+    at = _clean(at.slider(key="nn_hidden").set_value(5).run())
+    assert at.query_params["nn_hidden"] == "5"  # a change is written back
+    again = _clean(_open(dict(at.query_params)))
+    assert _shown(again) == _shown(at) and not again.warning
+
+
+def test_a_bad_link_value_warns_and_falls_back_to_its_default(stubbed):
+    at = _clean(_open({"nn_hidden": "99", "nn_samples": "3,x", "nn_noise": "0.1",
+                       "nn_draws": "5"}))
+    warned = "\n".join(w.value for w in at.warning).replace("\\", "")  # plain() escapes
+    assert "hidden" in warned and "samples" in warned and "nn_draws" in warned
+    shown = _shown(at)
+    assert shown["hidden"] == Settings().hidden and shown["noise"] == 0.1
+    assert shown["samples"] == ",".join(str(n) for n in Settings().samples)
+    at = _clean(at.slider(key="nn_hidden").set_value(3).run())
+    assert not at.warning  # another world now: the link's problems are not repeated
+
+
+def test_the_page_leaves_other_pages_parameters_alone(stubbed):
+    theirs = {"samples": "5,5", "seed": "3", "noise": "2.0", "class": "ABC123"}
+    at = _clean(_open({**theirs, "nn_seed": "4"}))
+    assert at.number_input(key="nn_seed").value == 4
+    assert at.text_input(key="nn_samples").value == ",".join(str(n) for n in Settings().samples)
+    assert {k: at.query_params[k] for k in theirs} == theirs and not at.warning
