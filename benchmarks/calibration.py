@@ -13,13 +13,18 @@ targets (MET / NOT MET) and writes ``benchmarks/results/calibration.json``.
 
 Families (``hierdash.calibration.FAMILIES``): ``issue9`` (issue 9's ordinary worlds,
 ``--worlds``, default 200, with every configuration), ``wide`` and ``eight`` (3+
-features, half as many worlds, ``exact`` and ``nuts-auto``), ``notebook`` (on request).
+features, half as many worlds, ``exact`` and ``nuts-auto``), ``notebook`` (on request),
+and the yes/no and count families ``bernoulli``, ``binomial`` and ``poisson`` (on
+request, ``--worlds`` each: the quadrature reference and NUTS auto, centered and
+non-centered).
 
 Examples::
 
     python -m benchmarks.calibration                    # the full run (hours on 2 cores)
     python -m benchmarks.calibration --quick            # 20 + 10 worlds, exact and nuts-auto
     python -m benchmarks.calibration --worlds 10 --families issue9 --methods exact,nuts-auto
+    python -m benchmarks.calibration --families bernoulli,binomial,poisson --worlds 100 \
+        --out benchmarks/results/calibration_outcomes.json
 """
 
 from __future__ import annotations
@@ -61,7 +66,12 @@ FAMILY_CONFIGS: dict[str, tuple[str, ...]] = {
     "wide": ("exact", "nuts-auto"),
     "eight": ("exact", "nuts-auto"),
     "notebook": ("exact", "nuts-auto"),
+    # Yes/no and count worlds (issue 21): the quadrature reference, and NUTS auto against
+    # each fixed parameterization (there is no marginal form).
+    **{outcome: ("exact", "nuts-auto", "nuts-centered", "nuts-noncentered")
+       for outcome in ("bernoulli", "binomial", "poisson")},
 }
+FULL_SIZE = ("issue9", "bernoulli", "binomial", "poisson")  # --worlds each; others half
 DEFAULT_FAMILIES = ("issue9", "wide", "eight")
 LEVELS = ("parent", "child", "spread", "noise")
 FIXED = ("nuts-centered", "nuts-noncentered")  # the best of these bounds nuts-auto
@@ -233,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     runs = []
     for family in families:
-        n_worlds = worlds if family == "issue9" else max(2, worlds // 2)
+        n_worlds = worlds if family in FULL_SIZE else max(2, worlds // 2)
         for config in methods or FAMILY_CONFIGS[family]:
             runs.append(run_one(family, config, n_worlds, args.seed))
     print(format_tables(runs))
