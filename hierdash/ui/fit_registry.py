@@ -19,6 +19,14 @@ A job stops when nobody wants it any more: every watcher pressed *Stop*, changed
 setting, or closed the page (a watcher that has not polled for ``heartbeat_s`` seconds
 counts as gone). The engine polls :meth:`FitJob.should_stop` and ends the sampler.
 
+Silence is judged leniently while a job waits its turn. On a busy server (a class
+pressing *Fit* together) a page's polls can be late by tens of seconds, and a student
+who is waiting must not lose their place in the queue to that. So a waiting job is
+dropped only when every watcher left, or after ``patience_s`` of silence; once it
+samples, every watcher gets ``heartbeat_s`` from that moment before silence counts. A
+page closed in the queue thus costs at most ``heartbeat_s`` of sampling when its turn
+comes, and a short fit simply finishes.
+
 Nothing here imports Streamlit, and the worker threads only call the engine: results
 cross to the page through the job's future and its lock-guarded progress.
 """
@@ -73,15 +81,20 @@ class FitJob[K: Hashable]:
         What the job is keyed by, and what its engine is called with (see the module's
         docstring): kept as :attr:`key`.
     heartbeat_s
-        A watcher that has not polled (:meth:`touch`) for this long counts as gone.
+        Once sampling, a watcher that has not polled (:meth:`touch`) for this long
+        (counted from the start of sampling at the earliest) counts as gone.
+    patience_s
+        While the job waits its turn, a watcher silent for this long counts as gone.
     """
 
-    def __init__(self, key: K, *, heartbeat_s: float) -> None:
+    def __init__(self, key: K, *, heartbeat_s: float, patience_s: float | None = None) -> None:
         self.key: K = key
         self.future: Future = Future()
         self._heartbeat_s = heartbeat_s
+        self._patience_s = max(heartbeat_s, patience_s or heartbeat_s)
         self._lock = threading.Lock()
         self._watchers: dict[str, float] = {}  # watcher -> last poll (monotonic seconds)
+        self._sampling_since: float | None = None  # None while waiting for its turn
         self._abandoned = False
         self._latest: tuple[str, float | None, str] = ("simulate", None, "Starting")
         self._started = self._stage_started = time.monotonic()
@@ -98,12 +111,22 @@ class FitJob[K: Hashable]:
         """The engine's stop poll: true once no watcher wants the fit any more."""
         with self._lock:
             if not self._abandoned:
-                now = time.monotonic()
-                alive = [seen for seen in self._watchers.values()
-                         if now - seen <= self._heartbeat_s]
+                now, since = time.monotonic(), self._sampling_since
+                if since is None:
+                    alive = [seen for seen in self._watchers.values()
+                             if now - seen <= self._patience_s]
+                else:
+                    alive = [seen for seen in self._watchers.values()
+                             if now - max(seen, since) <= self._heartbeat_s]
                 # Once abandoned, always abandoned: a later watcher starts a new job.
                 self._abandoned = not alive
             return self._abandoned
+
+    def begin_sampling(self) -> None:
+        """Its turn has come (the registry calls this): silence is now judged by
+        ``heartbeat_s``, counted from now at the earliest."""
+        with self._lock:
+            self._sampling_since = time.monotonic()
 
     # -- called by the pages ---------------------------------------------------------
     def watch(self, watcher: str) -> bool:
@@ -155,7 +178,10 @@ class FitRegistry[K: Hashable]:
     ttl_s
         Seconds a finished result is kept, > 0.
     heartbeat_s
-        Seconds without a poll after which a watcher counts as gone, > 0.
+        Seconds without a poll after which a watcher of a sampling job counts as gone, > 0.
+    patience_s
+        The same for a job waiting its turn, >= ``heartbeat_s`` (see the module's
+        docstring); None: ten times ``heartbeat_s``.
     max_running
         Fits sampling at once, >= 1; later ones wait their turn, first come first served.
         None: no limit. Thirty fits started together on two cores each take the whole
@@ -165,7 +191,7 @@ class FitRegistry[K: Hashable]:
 
     def __init__(self, fit: FitFunction, *, time_budget_s: float, max_results: int = 16,
                  ttl_s: float = 7200.0, heartbeat_s: float = 30.0,
-                 max_running: int | None = None) -> None:
+                 patience_s: float | None = None, max_running: int | None = None) -> None:
         for name, value in (("time_budget_s", time_budget_s), ("ttl_s", ttl_s),
                             ("heartbeat_s", heartbeat_s)):
             if not value > 0:
@@ -186,6 +212,10 @@ class FitRegistry[K: Hashable]:
         self._max_results = max_results
         self._ttl_s = float(ttl_s)
         self._heartbeat_s = float(heartbeat_s)
+        self._patience_s = 10 * self._heartbeat_s if patience_s is None else float(patience_s)
+        if not self._patience_s >= self._heartbeat_s:
+            raise ValueError(f"patience_s = {patience_s!r} is not allowed: must be >= "
+                             f"heartbeat_s ({heartbeat_s!r})")
         self._lock = threading.Lock()
         self._finished: OrderedDict[K, tuple[float, object]] = OrderedDict()
         self._running: dict[K, FitJob[K]] = {}
@@ -213,7 +243,7 @@ class FitRegistry[K: Hashable]:
             job = self._running.get(key)
             if job is not None and job.watch(watcher):
                 return job
-            job = FitJob(key, heartbeat_s=self._heartbeat_s)
+            job = FitJob(key, heartbeat_s=self._heartbeat_s, patience_s=self._patience_s)
             job.watch(watcher)
             self._running[key] = job
         # A daemon thread: a fit still running when the server exits must not hold it up.
@@ -260,6 +290,7 @@ class FitRegistry[K: Hashable]:
                 self._waiting.remove(job)
                 self._turns.notify_all()  # the next in line may start, or move up
             self._n_running += 1
+        job.begin_sampling()
 
     def _my_turn(self, job: FitJob[K]) -> bool:
         if self._max_running is None:

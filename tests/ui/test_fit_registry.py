@@ -126,6 +126,43 @@ def test_registry_counts_a_silent_watcher_as_gone():
     assert isinstance(job.future.exception(timeout=5), FitStopped)  # silence ends it
 
 
+def test_registry_keeps_a_late_polling_watcher_in_the_queue():
+    # On a busy server a waiting page's polls come late: its place must not be lost to
+    # that (a class of 30 once lost half its fits this way). Silence past the heartbeat
+    # but within the patience keeps the job; its sampling then gets a heartbeat of grace.
+    engine = GatedEngine()
+    registry = FitRegistry(engine, time_budget_s=10, heartbeat_s=0.2, patience_s=5.0,
+                           max_running=1)
+    first = registry.start(Scenario(seed=1), "reader 1")
+    _until(lambda: engine.started == [1])
+    queued = registry.start(Scenario(seed=2), "reader 2")  # never polls again
+    for _ in range(10):  # 0.5 s: past the heartbeat
+        time.sleep(0.05)
+        first.touch("reader 1")
+    assert not queued.done()
+    engine.gates.setdefault(1, threading.Event()).set()
+    _until(lambda: engine.started == [1, 2])
+    assert not queued.should_stop()  # the heartbeat counts from the start of sampling
+    assert isinstance(queued.future.exception(timeout=5), FitStopped)  # then it ends
+
+
+def test_registry_drops_a_queued_job_silent_past_its_patience():
+    engine = GatedEngine()
+    registry = FitRegistry(engine, time_budget_s=10, heartbeat_s=0.1, patience_s=0.3,
+                           max_running=1)
+    first = registry.start(Scenario(seed=1), "reader 1")
+    _until(lambda: engine.started == [1])
+    queued = registry.start(Scenario(seed=2), "reader 2")
+    while not queued.done():  # the first page keeps polling, the queued one is silent
+        first.touch("reader 1")
+        time.sleep(0.02)
+    error = queued.future.exception(timeout=5)
+    assert isinstance(error, FitStopped) and "nobody is waiting" in str(error)
+    assert engine.started == [1]  # it never sampled
+    engine.gates.setdefault(1, threading.Event()).set()
+    assert first.future.result(timeout=5) == 1
+
+
 def test_registry_keeps_at_most_its_number_of_results():
     engine = FakeEngine()
     engine.release.set()
@@ -137,7 +174,8 @@ def test_registry_keeps_at_most_its_number_of_results():
 
 
 @pytest.mark.parametrize(("option", "value"), [("time_budget_s", 0), ("max_results", 0),
-                                               ("heartbeat_s", -1.0), ("max_results", 2.5)])
+                                               ("heartbeat_s", -1.0), ("max_results", 2.5),
+                                               ("patience_s", 0.5)])
 def test_registry_options_are_checked(option, value):
     options = {"time_budget_s": 10.0, "max_results": 4, "heartbeat_s": 1.0, option: value}
     with pytest.raises(ValueError, match=option):
