@@ -3,7 +3,7 @@ for the three networks (separate, pooled, hierarchical), over seeds and rotation
 
 ``python -m benchmarks.neural`` fits the page's default world (8 tasks of 100, 60, 40,
 25, 15, 10, 6 and 3 training points, 4 hidden units with biases, masked padding, nutpie
-2 chains x (300 + 300)) for ``--seeds`` seeds (default 10) at each rotation spread of
+with the page's sampler settings: 2 chains x (500 + 400), target_accept 0.93) for ``--seeds`` seeds (default 10) at each rotation spread of
 ``--spreads`` (default 25, 45, 90 degrees). The network compiles once (its seconds are
 reported apart); every later fit is warm. Reported per spread and model: the median and
 largest wall seconds of the three fits together, divergences, the largest R-hat over
@@ -132,7 +132,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{NEURAL_CACHE.compilations - (1 if compile_s else 0)}; "
           f"total {time.perf_counter() - start:.0f} s")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"compile_seconds": compile_s, "summary": summary,
+    sampler = {k: getattr(NeuralSettings(), k) for k in ("chains", "tune", "draws",
+                                                          "target_accept")}
+    args.out.write_text(json.dumps({"sampler": sampler, "compile_seconds": compile_s,
+                                    "summary": summary,
                                     "worlds": worlds,
                                     "compilations": NEURAL_CACHE.compilations}, indent=2) + "\n")
     print(f"wrote {args.out}")

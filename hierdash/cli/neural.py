@@ -26,7 +26,8 @@ __all__ = ["build_parser", "settings_from_args", "format_table", "main"]
 COMMAND = "hierdash neural"
 _WHOLE = {"test-per-task": "test_per_task", "hidden": "hidden", "seed": "seed",
           "draws": "draws", "tune": "tune", "chains": "chains", "advi-steps": "advi_steps"}
-_NUMBER = {"rotation-spread": "rotation_spread", "noise": "noise"}
+_NUMBER = {"rotation-spread": "rotation_spread", "noise": "noise",
+           "target-accept": "target_accept"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="nuts (default) or advi (mean-field; can sit at chance)")
     for flag in ("seed", "draws", "tune", "chains", "advi-steps"):
         net.add_argument(f"--{flag}", metavar="N", help=f"the fit's {flag.replace('-', ' ')}")
+    net.add_argument("--target-accept", metavar="X",
+                     help="NUTS's target acceptance rate, 0.6 to 0.99 (default 0.93)")
     run = parser.add_argument_group("the run")
     run.add_argument("--out", type=Path, help="write accuracy.csv, spreads.csv, summary.json here")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")

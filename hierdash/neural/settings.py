@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
 __all__ = ["NeuralSettings", "MAX_TASKS", "MAX_ROWS", "MAX_HIDDEN", "MIN_HIDDEN", "PADDINGS",
-           "NEURAL_METHODS", "MAX_SEED", "MAX_TEST", "MIN_TEST", "QUERY_PREFIX", "LINK_FIELDS"]
+           "NEURAL_METHODS", "MAX_SEED", "MAX_TEST", "MIN_TEST", "QUERY_PREFIX", "LINK_FIELDS",
+           "MIN_DRAWS", "MAX_DRAWS", "MIN_TARGET_ACCEPT", "MAX_TARGET_ACCEPT"]
 
 MAX_TASKS = 12
 """Most tasks in a world: the compiled model's task capacity."""
@@ -24,6 +25,9 @@ in issue 22, against 3.5 s with 4)."""
 MIN_TEST, MAX_TEST = 10, 500
 """Test points per task."""
 MAX_SEED = 2**31 - 1
+MIN_DRAWS, MAX_DRAWS = 20, 5000
+"""Draws, and tuning steps, per chain."""
+MIN_TARGET_ACCEPT, MAX_TARGET_ACCEPT = 0.6, 0.99
 PADDINGS: tuple[str, ...] = ("masked", "naive")
 NEURAL_METHODS: tuple[str, ...] = ("nuts", "advi")
 
@@ -31,9 +35,10 @@ QUERY_PREFIX = "nn_"
 """Starts every query parameter of a neural world: the Explore page's ``samples``,
 ``noise`` and ``seed`` mean other things, and both pages share the app's URL."""
 LINK_FIELDS: tuple[str, ...] = ("samples", "rotation_spread", "noise", "test_per_task",
-                                "hidden", "bias", "padding", "seed")
-"""The fields a link carries: the world and the network. The sampler's settings are
-not in it (the page fits with the defaults, and only with NUTS)."""
+                                "hidden", "bias", "padding", "seed", "draws", "tune",
+                                "target_accept")
+"""The fields a link carries: the world, the network and NUTS's settings (the page fits
+with NUTS and two chains only)."""
 _MAX_QUERY_TEXT = 200  # characters of one query value read at most
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
@@ -107,10 +112,10 @@ class NeuralSettings:
     padding: Padding = "masked"
     method: NeuralMethod = "nuts"
     seed: int = 1
-    draws: int = 300
-    tune: int = 300
+    draws: int = 400
+    tune: int = 500
     chains: int = 2
-    target_accept: float = 0.9
+    target_accept: float = 0.93
     advi_steps: int = 20_000
 
     def __post_init__(self) -> None:
@@ -131,10 +136,10 @@ class NeuralSettings:
         _choice("padding", self.padding, PADDINGS)
         _choice("method", self.method, NEURAL_METHODS)
         _whole("seed", self.seed, 0, MAX_SEED)
-        _whole("draws", self.draws, 20, 5000)
-        _whole("tune", self.tune, 20, 5000)
+        _whole("draws", self.draws, MIN_DRAWS, MAX_DRAWS)
+        _whole("tune", self.tune, MIN_DRAWS, MAX_DRAWS)
         _whole("chains", self.chains, 1, 4)
-        _number("target_accept", self.target_accept, 0.6, 0.99)
+        _number("target_accept", self.target_accept, MIN_TARGET_ACCEPT, MAX_TARGET_ACCEPT)
         _whole("advi_steps", self.advi_steps, 500, 200_000)
 
     @property

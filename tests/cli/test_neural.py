@@ -18,6 +18,8 @@ from hierdash.cli import main
     (["--rotation-spread", "-5"], "hierdash neural: error: rotation_spread = -5.0"),
     (["--padding", "zeros"], "hierdash neural: error: padding = 'zeros'"),
     (["--method", "vi"], "hierdash neural: error: method = 'vi'"),
+    (["--target-accept", "1.5"], "hierdash neural: error: target_accept = 1.5"),
+    (["--target-accept", "high"], "hierdash neural: error: --target-accept = 'high'"),
     (["--bogus"], "hierdash neural: error: unrecognized arguments: --bogus"),
 ])
 def test_bad_flags_exit_2_with_one_line(argv, start, capsys):

@@ -55,7 +55,8 @@ def test_a_query_round_trips_the_linked_fields():
     from hierdash.neural.settings import LINK_FIELDS
 
     s = NeuralSettings(samples=(7, 0, 3), rotation_spread=22.5, noise=0.15, test_per_task=40,
-                       hidden=6, bias=False, padding="naive", seed=99)
+                       hidden=6, bias=False, padding="naive", seed=99, draws=250, tune=700,
+                       target_accept=0.97)
     query = s.to_query()
     assert set(query) == {"nn_" + name for name in LINK_FIELDS}
     assert query["nn_samples"] == "7,0,3" and query["nn_bias"] == "false"
@@ -65,12 +66,12 @@ def test_a_query_round_trips_the_linked_fields():
 
 def test_a_query_skips_bad_values_by_name_or_refuses_them_when_strict():
     query = {"nn_hidden": "99", "nn_samples": "3,x", "nn_bias": "maybe", "nn_noise": "nan",
-             "nn_draws": "5", "nn_seed": "12", "nn_padding": "NAIVE",
+             "nn_draws": "5", "nn_chains": "3", "nn_seed": "12", "nn_padding": "NAIVE",
              "samples": "9,9", "seed": "4"}  # another page's parameters: not read
     settings, problems = NeuralSettings.from_query(query)
     assert settings == NeuralSettings(seed=12, padding="naive")
     named = [p.split(" ")[0] for p in problems]
-    assert named == ["hidden", "samples", "bias", "noise", "nn_draws"]
+    assert named == ["hidden", "samples", "bias", "noise", "draws", "nn_chains"]
     with pytest.raises(ValueError, match=r"^hidden = 99 is not allowed"):
         NeuralSettings.from_query(query, strict=True)
     assert NeuralSettings.from_query({"nn_seed": "1" * 10_000})[1]  # cut short, refused

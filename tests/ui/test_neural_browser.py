@@ -9,6 +9,7 @@ generous wait).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -70,4 +71,26 @@ def test_fit_draws_the_three_networks_charts(browser, app_url):
     assert "Did the samplers manage?" in body and "by task size" in body
     assert page.locator("[data-testid='stException']").count() == 0
     _shot(page, "neural_fitted.png")
+    page.close()
+
+
+def test_leaving_and_returning_keeps_the_settings(browser, app_url):
+    # Streamlit forgets a control's value while another page is shown: the page refills
+    # its controls from the last world, the one the student left.
+    page = _open(browser, f"{app_url}/neural?{urlencode(LINKED.to_query())}")
+    seed = page.get_by_label("Seed", exact=True)
+    seed.fill("21")
+    seed.press("Enter")
+    page.wait_for_url(re.compile(r"nn_seed=21"), timeout=30_000)
+    page.get_by_role("link", name="Explore").first.click()
+    page.wait_for_url(lambda url: "/neural" not in url, timeout=30_000)
+    wait_for_app_idle(page)
+    page.get_by_role("link", name="Neural tasks").first.click()
+    page.wait_for_url(re.compile(r"/neural"), timeout=30_000)
+    wait_for_app_idle(page)
+    assert wait_for_charts(page, 1) >= 1
+    assert page.get_by_label("Seed", exact=True).input_value() == "21"
+    assert page.get_by_label("Training points per task", exact=True).input_value() == "30,10,3"
+    assert "nn_seed=21" in page.url and "nn_hidden=3" in page.url
+    assert page.locator("[data-testid='stException']").count() == 0
     page.close()

@@ -37,12 +37,16 @@ from hierdash.classroom.csv_safe import safe_csv
 from hierdash.neural.fit import fit_neural
 from hierdash.neural.results import NeuralResult
 from hierdash.neural.settings import (
+    MAX_DRAWS,
     MAX_HIDDEN,
     MAX_ROWS,
     MAX_SEED,
     MAX_TASKS,
+    MAX_TARGET_ACCEPT,
     MAX_TEST,
+    MIN_DRAWS,
     MIN_HIDDEN,
+    MIN_TARGET_ACCEPT,
     MIN_TEST,
     PADDINGS,
 )
@@ -67,7 +71,8 @@ _RHAT_OK = 1.05  # the issue's target on probabilities (weights' R-hat means not
 # -- the settings ---------------------------------------------------------------------
 _CONTROLS = {"samples": "nn_samples", "rotation_spread": "nn_rotation", "noise": "nn_noise",
              "test_per_task": "nn_test", "hidden": "nn_hidden", "bias": "nn_bias",
-             "padding": "nn_padding", "seed": "nn_seed"}
+             "padding": "nn_padding", "seed": "nn_seed", "draws": "nn_draws",
+             "tune": "nn_tune", "target_accept": "nn_target_accept"}
 """Each setting a link carries (:data:`~hierdash.neural.settings.LINK_FIELDS`) and the
 key of its control."""
 
@@ -99,7 +104,7 @@ def _control_value(world: Settings, name: str):
     value = getattr(world, name)
     if name == "samples":
         return ",".join(str(n) for n in value)
-    return float(value) if name == "rotation_spread" else value
+    return float(value) if name in ("rotation_spread", "target_accept") else value
 
 
 def _controls() -> dict:
@@ -123,7 +128,23 @@ def _controls() -> dict:
                            horizontal=True, help=say("neural", "padding_help")),
         seed=side.number_input(say("neural", "seed"), min_value=0, max_value=MAX_SEED, step=1,
                                key="nn_seed", help=say("neural", "seed_help")),
+        **_sampler_controls(side),
     )
+
+
+def _sampler_controls(side) -> dict:
+    """NUTS's settings, folded away: the defaults were judged on many worlds."""
+    with side.expander(say("neural", "sampler"), icon=":material/tune:"):
+        return dict(
+            draws=st.number_input(say("neural", "draws"), MIN_DRAWS, MAX_DRAWS, step=100,
+                                  key="nn_draws", help=say("neural", "draws_help")),
+            tune=st.number_input(say("neural", "tune"), MIN_DRAWS, MAX_DRAWS, step=100,
+                                 key="nn_tune", help=say("neural", "tune_help")),
+            target_accept=st.slider(say("neural", "target_accept"), MIN_TARGET_ACCEPT,
+                                    MAX_TARGET_ACCEPT, step=0.01, key="nn_target_accept",
+                                    help=say("neural", "target_accept_help",
+                                             default=_DEFAULT.target_accept)),
+        )
 
 
 def _settings() -> Settings | None:

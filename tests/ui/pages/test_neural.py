@@ -82,7 +82,8 @@ def test_bad_sample_counts_are_said_in_words(stubbed):
 
 # -- the link -------------------------------------------------------------------------
 LINKED = Settings(samples=(20, 5), rotation_spread=25.0, noise=0.2, test_per_task=50,
-                  hidden=3, bias=False, padding="naive", seed=7)
+                  hidden=3, bias=False, padding="naive", seed=7, draws=600, tune=300,
+                  target_accept=0.97)
 
 
 def _open(query: dict) -> AppTest:
@@ -101,7 +102,10 @@ def _shown(at: AppTest) -> dict:
             "hidden": at.slider(key="nn_hidden").value,
             "bias": at.toggle(key="nn_bias").value,
             "padding": at.radio(key="nn_padding").value,
-            "seed": at.number_input(key="nn_seed").value}
+            "seed": at.number_input(key="nn_seed").value,
+            "draws": at.number_input(key="nn_draws").value,
+            "tune": at.number_input(key="nn_tune").value,
+            "target_accept": at.slider(key="nn_target_accept").value}
 
 
 def test_a_link_reopens_its_world(stubbed):
@@ -117,9 +121,9 @@ def test_a_link_reopens_its_world(stubbed):
 
 def test_a_bad_link_value_warns_and_falls_back_to_its_default(stubbed):
     at = _clean(_open({"nn_hidden": "99", "nn_samples": "3,x", "nn_noise": "0.1",
-                       "nn_draws": "5"}))
+                       "nn_draws": "5", "nn_chains": "3"}))
     warned = "\n".join(w.value for w in at.warning).replace("\\", "")  # plain() escapes
-    assert "hidden" in warned and "samples" in warned and "nn_draws" in warned
+    assert all(name in warned for name in ("hidden", "samples", "draws", "nn_chains"))
     shown = _shown(at)
     assert shown["hidden"] == Settings().hidden and shown["noise"] == 0.1
     assert shown["samples"] == ",".join(str(n) for n in Settings().samples)
