@@ -39,7 +39,7 @@ UI = PACKAGE / "ui"
 # wins). A module may import its own layer and the rows above its own; the layers of
 # one row are side by side and never import each other.
 LAYERS: list[dict[str, tuple[str, ...]]] = [
-    {"settings": ("hierdash.settings",)},
+    {"settings": ("hierdash.settings", "hierdash.values")},  # shared numbers and checks
     {"scenario": ("hierdash.scenario",)},
     {"outcomes": ("hierdash.outcomes",)},  # the outcome families and their reference
     {"world": ("hierdash.world",)},

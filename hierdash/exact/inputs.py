@@ -10,17 +10,10 @@ import math
 
 import numpy as np
 
+from hierdash.values import bad_value
 from hierdash.world import SufficientStats
 
-__all__ = ["bad_value", "check_stats", "positive_number", "finite_number"]
-
-
-def bad_value(name: str, value: object, allowed: str) -> ValueError:
-    """The error for ``name = value``: ``"<name> = <value> is not allowed: <allowed>"``."""
-    shown = repr(value)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    return ValueError(f"{name} = {shown} is not allowed: {allowed}")
+__all__ = ["check_stats", "positive_number"]
 
 
 def check_stats(stats: SufficientStats) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -86,7 +79,6 @@ def check_stats(stats: SufficientStats) -> tuple[np.ndarray, np.ndarray, np.ndar
     return XtX, Xty, yty, n
 
 
-
 def positive_number(name: str, value: object) -> float:
     """``value`` as a float, if it is a positive finite number."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -94,15 +86,4 @@ def positive_number(name: str, value: object) -> float:
     value = float(value)
     if not (math.isfinite(value) and value > 0):
         raise bad_value(name, value, "must be a positive finite number")
-    return value
-
-
-
-def finite_number(name: str, value: object) -> float:
-    """``value`` as a float, if it is a finite number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise bad_value(name, value, "must be a finite number")
-    value = float(value)
-    if not math.isfinite(value):
-        raise bad_value(name, value, "must be a finite number")
     return value

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hierdash.exact.algebra import CHUNK, ReducedModel
-from hierdash.exact.inputs import bad_value, finite_number
+from hierdash.values import bad_value, finite_number, whole_number
 from hierdash.outcomes.mixtures import mixture_quantiles
 
 __all__ = ["ExactPosterior", "Mixture"]
 
+_MOST_DRAWS = 10**9  # the most draws (or chains) one call may ask for
 _MAX_TILT = 60.0  # largest change of the log density across one cell the sampler tilts by
 
 
@@ -144,9 +145,8 @@ class ExactPosterior:
             ``parent`` (chains, draws, K), ``child`` (chains, draws, T, K), ``noise``
             (chains, draws) and ``spread`` (chains, draws).
         """
-        for name, value in (("draws", draws), ("chains", chains)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise bad_value(name, value, "must be a whole number >= 1")
+        draws = whole_number("draws", draws, 1, _MOST_DRAWS)
+        chains = whole_number("chains", chains, 1, _MOST_DRAWS)
         if not isinstance(rng, np.random.Generator):
             raise bad_value("rng", rng, "must be a numpy.random.Generator")
         total = int(draws) * int(chains)

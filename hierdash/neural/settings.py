@@ -6,10 +6,11 @@ Every field is keyword-only and checked on construction; a bad value raises
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
+
+from hierdash.values import finite_number, one_of, whole_number
 
 __all__ = ["NeuralSettings", "MAX_TASKS", "MAX_ROWS", "MAX_HIDDEN", "MIN_HIDDEN", "PADDINGS",
            "NEURAL_METHODS", "MAX_SEED", "MAX_TEST", "MIN_TEST", "QUERY_PREFIX", "LINK_FIELDS",
@@ -44,26 +45,6 @@ _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
 Padding = Literal["masked", "naive"]
 NeuralMethod = Literal["nuts", "advi"]
-
-
-def _whole(name: str, value: Any, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{name} = {value!r} is not allowed: must be a whole number from "
-                         f"{low} to {high}")
-
-
-def _number(name: str, value: Any, low: float, high: float) -> None:
-    ok = (not isinstance(value, bool) and isinstance(value, int | float)
-          and math.isfinite(value) and low <= value <= high)
-    if not ok:
-        raise ValueError(f"{name} = {value!r} is not allowed: must be a number from {low} "
-                         f"to {high}")
-
-
-def _choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} = {value!r} is not allowed: must be one of "
-                         f"{', '.join(choices)}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,20 +108,21 @@ class NeuralSettings:
                        for n in self.samples)):
             raise ValueError(f"samples = {samples!r} is not allowed: must be 1 to {MAX_TASKS} "
                              f"whole numbers from 0 to {MAX_ROWS}")
-        _number("rotation_spread", self.rotation_spread, 0.0, 180.0)
-        _number("noise", self.noise, 0.0, 1.0)
-        _whole("test_per_task", self.test_per_task, MIN_TEST, MAX_TEST)
-        _whole("hidden", self.hidden, MIN_HIDDEN, MAX_HIDDEN)
+        finite_number("rotation_spread", self.rotation_spread, low=0.0, high=180.0)
+        finite_number("noise", self.noise, low=0.0, high=1.0)
+        whole_number("test_per_task", self.test_per_task, MIN_TEST, MAX_TEST)
+        whole_number("hidden", self.hidden, MIN_HIDDEN, MAX_HIDDEN)
         if not isinstance(self.bias, bool):
             raise ValueError(f"bias = {self.bias!r} is not allowed: must be True or False")
-        _choice("padding", self.padding, PADDINGS)
-        _choice("method", self.method, NEURAL_METHODS)
-        _whole("seed", self.seed, 0, MAX_SEED)
-        _whole("draws", self.draws, MIN_DRAWS, MAX_DRAWS)
-        _whole("tune", self.tune, MIN_DRAWS, MAX_DRAWS)
-        _whole("chains", self.chains, 1, 4)
-        _number("target_accept", self.target_accept, MIN_TARGET_ACCEPT, MAX_TARGET_ACCEPT)
-        _whole("advi_steps", self.advi_steps, 500, 200_000)
+        one_of("padding", self.padding, PADDINGS)
+        one_of("method", self.method, NEURAL_METHODS)
+        whole_number("seed", self.seed, 0, MAX_SEED)
+        whole_number("draws", self.draws, MIN_DRAWS, MAX_DRAWS)
+        whole_number("tune", self.tune, MIN_DRAWS, MAX_DRAWS)
+        whole_number("chains", self.chains, 1, 4)
+        finite_number("target_accept", self.target_accept, low=MIN_TARGET_ACCEPT,
+                      high=MAX_TARGET_ACCEPT)
+        whole_number("advi_steps", self.advi_steps, 500, 200_000)
 
     @property
     def n_tasks(self) -> int:

@@ -21,38 +21,12 @@ from typing import ClassVar, Literal
 import numpy as np
 from scipy.special import expit, logit
 
-__all__ = ["Family", "Link", "OutcomeName", "bad_value", "first_bad", "numbers", "finite_number",
-           "whole_number"]
+from hierdash.values import bad_value
+
+__all__ = ["Family", "Link", "OutcomeName", "first_bad", "numbers"]
 
 Link = Literal["identity", "logit", "log"]
 OutcomeName = Literal["gaussian", "bernoulli", "binomial", "poisson"]
-
-
-def bad_value(name: str, value: object, allowed: str) -> ValueError:
-    """The error for ``name = value``: ``"<name> = <value> is not allowed: <allowed>"``."""
-    shown = repr(value)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    return ValueError(f"{name} = {shown} is not allowed: {allowed}")
-
-
-def finite_number(name: str, value: object, *, low: float | None = None,
-                  strict: bool = False) -> float:
-    """``value`` as a float, if it is a finite number (>= ``low``, or > it if ``strict``)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating) \
-            or not math.isfinite(value):
-        raise bad_value(name, value, "must be a finite number")
-    if low is not None and (value < low or (strict and value == low)):
-        raise bad_value(name, value, f"must be {'>' if strict else '>='} {low:g}")
-    return float(value)
-
-
-def whole_number(name: str, value: object, low: int, high: int) -> int:
-    """``value`` as an int, if it is a whole number from ``low`` to ``high``."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not \
-            low <= value <= high:
-        raise bad_value(name, value, f"must be a whole number from {low} to {high}")
-    return int(value)
 
 
 def first_bad(bad: np.ndarray, values: np.ndarray, where: str) -> str:

@@ -14,7 +14,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from hierdash.outcomes.family import Family, bad_value, numbers
+from hierdash.outcomes.family import Family, numbers
+from hierdash.values import bad_value
 
 __all__ = ["Gaussian"]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hierdash.outcomes.family import bad_value, whole_number
+from hierdash.values import bad_value, whole_number
 from hierdash.outcomes.mixtures import mixture_quantiles
 from hierdash.outcomes.spread_grid import Grid
 from hierdash.settings import CI_PROB

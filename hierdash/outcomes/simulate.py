@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from hierdash.outcomes.data import TaskData
-from hierdash.outcomes.family import Family, bad_value, finite_number, whole_number
+from hierdash.outcomes.family import Family
+from hierdash.values import bad_value, finite_number, whole_number
 from hierdash.outcomes.registry import get_family
 
 __all__ = ["OutcomeWorld", "simulate_outcomes"]
