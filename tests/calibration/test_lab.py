@@ -327,3 +327,18 @@ def test_browser_exact_lab_draws_its_charts_and_stop_works():
         # new words are drawn: wait for that rather than count at once.
         main.get_by_role("button", name="Stop").wait_for(state="detached", timeout=60_000)
         browser.close()
+
+
+@pytest.mark.app
+def test_page_names_the_exact_method_for_the_outcome_and_keeps_the_choice():
+    at = _page().run()
+    at.selectbox(key="lab_method").select("nuts").run()
+    at.selectbox(key="lab_family").select("poisson").run()
+    assert not at.exception and not at.warning, [w.value for w in at.warning]
+    box = at.selectbox(key="lab_method_glm")
+    assert box.value == "nuts"  # the choice carried across
+    assert "exact (quadrature)" in box.options and "exact (closed form)" not in box.options
+    box.select("exact").run()
+    at.selectbox(key="lab_family").select("issue9").run()
+    assert at.selectbox(key="lab_method").value == "exact"
+    assert "exact (closed form)" in at.selectbox(key="lab_method").options

@@ -110,12 +110,26 @@ def _family(scenario) -> WorldFamily | None:
         return None
 
 
+def _method_key(outcome: str) -> str:
+    """The method box's key: one for Gaussian worlds, one for the others, whose exact
+    method is named differently (a kept key keeps the browser's old option names), the
+    choice carried across."""
+    key, other = (("lab_method", "lab_method_glm") if outcome == "gaussian"
+                  else ("lab_method_glm", "lab_method"))
+    if key not in st.session_state and other in st.session_state:
+        st.session_state[key] = st.session_state[other]
+    return key
+
+
 def _settings(scenario) -> LabSettings | None:
     family = _family(scenario)
     method_col, par_col, pad_col = st.columns(3)
     outcome = family.outcome if family is not None else "gaussian"
-    method = method_col.selectbox("Method", METHODS, key="lab_method",
-                                  index=METHODS.index("exact"),
+    key = _method_key(outcome)
+    # A default beside a value set in the session state draws Streamlit's warning.
+    method = method_col.selectbox("Method", METHODS, key=key,
+                                  index=None if key in st.session_state
+                                  else METHODS.index("exact"),
                                   format_func=lambda m: method_label(m, outcome),
                                   help=say("calibration", "method_help"))
     parameterization = par_col.radio("Parameterization", PARAMETERIZATIONS,
