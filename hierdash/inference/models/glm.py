@@ -113,6 +113,8 @@ def build_glm_model(shape: GlmShape, data: dict[str, Any]):
     import pymc as pm
     import pytensor.tensor as pt
 
+    from hierdash.inference.models.hierarchy import parent_and_spread, task_weights
+
     coords = {"task": np.arange(shape.tasks), "feature": np.arange(shape.features),
               "row": np.arange(shape.rows)}
     with pm.Model(coords=coords) as model:
@@ -124,22 +126,8 @@ def build_glm_model(shape: GlmShape, data: dict[str, Any]):
         size = pm.Data("size", data["size"], dims="row")[:n]
         task = pm.Data("task_of_row", data["task_of_row"], dims="row")[:n]
         is_poisson = pm.Data("is_poisson", data["is_poisson"])
-        w = pm.Data("centered", data["centered"], dims=("task", "feature"))
-        prior_mu = pm.Data("prior_parent_mean", data["prior_parent_mean"])
-        prior_sd = pm.Data("prior_parent_scale", data["prior_parent_scale"])
-        spread_scale = pm.Data("prior_spread_scale", data["prior_spread_scale"])
-        learn = pm.Data("learn_spread", data["learn_spread"])
-        fixed = pm.Data("fixed_spread", data["fixed_spread"])
-
-        parent = pm.Normal("parent", mu=prior_mu, sigma=prior_sd, dims="feature")
-        free_spread = pm.HalfNormal("spread", sigma=spread_scale)
-        spread = learn * free_spread + (1.0 - learn) * fixed
-        raw_scale = 1.0 + w * (spread - 1.0)
-        offset_scale = spread - w * (spread - 1.0)
-        child_raw = pm.Normal("child_raw", mu=w * parent, sigma=raw_scale,
-                              dims=("task", "feature"))
-        child = pm.Deterministic("child", parent + offset_scale * (child_raw - w * parent),
-                                 dims=("task", "feature"))
+        parent, spread = parent_and_spread(data)
+        child = task_weights(parent, spread, data)
         eta = pt.sum(X * child[:t, :k][task], axis=1)
         # Both terms are computed and one is kept: switch, not a product with the flag,
         # so that an overflowing unused term cannot turn the kept one into NaN.

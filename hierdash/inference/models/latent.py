@@ -120,6 +120,8 @@ def build_latent_model(shape: LatentShape, data: dict[str, Any]):
     import pymc as pm
     import pytensor.tensor as pt
 
+    from hierdash.inference.models.hierarchy import parent_and_spread, task_weights
+
     coords = {
         "task": np.arange(shape.tasks),
         "feature": np.arange(shape.features),
@@ -134,29 +136,11 @@ def build_latent_model(shape: LatentShape, data: dict[str, Any]):
         Xty = pm.Data("Xty", data["Xty"], dims=("task", "feature"))[:t, :k]
         yty = pm.Data("yty", data["yty"])
         n_rows = pm.Data("n_likelihood_rows", data["n_likelihood_rows"])
-        w = pm.Data("centered", data["centered"], dims=("task", "feature"))
-        prior_mu = pm.Data("prior_parent_mean", data["prior_parent_mean"])
-        prior_sd = pm.Data("prior_parent_scale", data["prior_parent_scale"])
         noise_scale = pm.Data("prior_noise_scale", data["prior_noise_scale"])
-        spread_scale = pm.Data("prior_spread_scale", data["prior_spread_scale"])
-        learn = pm.Data("learn_spread", data["learn_spread"])
-        fixed = pm.Data("fixed_spread", data["fixed_spread"])
-
-        parent = pm.Normal("parent", mu=prior_mu, sigma=prior_sd, dims="feature")
-        free_spread = pm.HalfNormal("spread", sigma=spread_scale)
-        spread = learn * free_spread + (1.0 - learn) * fixed
+        parent, spread = parent_and_spread(data)
         noise = pm.HalfNormal("noise", sigma=noise_scale)
+        child = task_weights(parent, spread, data)
 
-        # spread**w and spread**(1 - w) for w in {0, 1}, without a power per element
-        # (the powers and their gradients doubled the cost of a gradient).
-        raw_scale = 1.0 + w * (spread - 1.0)
-        offset_scale = spread - w * (spread - 1.0)
-        child_raw = pm.Normal(
-            "child_raw", mu=w * parent, sigma=raw_scale, dims=("task", "feature")
-        )
-        child = pm.Deterministic(
-            "child", parent + offset_scale * (child_raw - w * parent), dims=("task", "feature")
-        )
         # Sum of squared residuals over the mask's rows from the statistics:
         # sum (y - X c)^2 = y'y - 2 c'X'y + c'X'X c. Padded rows add nothing (masked) or
         # a zero row with y = 0 to the row count (naive).
