@@ -110,26 +110,22 @@ def _family(scenario) -> WorldFamily | None:
         return None
 
 
-def _method_key(outcome: str) -> str:
-    """The method box's key: one for Gaussian worlds, one for the others, whose exact
-    method is named differently (a kept key keeps the browser's old option names), the
-    choice carried across."""
+def _method_box(outcome: str) -> tuple[str, int]:
+    """The method box's key and first choice. One key for Gaussian worlds, one for the
+    others, whose exact method is named differently (a kept key keeps the browser's old
+    option names); a choice made in the other box is carried across."""
     key, other = (("lab_method", "lab_method_glm") if outcome == "gaussian"
                   else ("lab_method_glm", "lab_method"))
-    if key not in st.session_state and other in st.session_state:
-        st.session_state[key] = st.session_state[other]
-    return key
+    carried = st.session_state.get(other, "exact")
+    return key, METHODS.index(carried if carried in METHODS else "exact")
 
 
 def _settings(scenario) -> LabSettings | None:
     family = _family(scenario)
     method_col, par_col, pad_col = st.columns(3)
     outcome = family.outcome if family is not None else "gaussian"
-    key = _method_key(outcome)
-    # A default beside a value set in the session state draws Streamlit's warning.
-    method = method_col.selectbox("Method", METHODS, key=key,
-                                  index=None if key in st.session_state
-                                  else METHODS.index("exact"),
+    key, first = _method_box(outcome)
+    method = method_col.selectbox("Method", METHODS, key=key, index=first,
                                   format_func=lambda m: method_label(m, outcome),
                                   help=say("calibration", "method_help"))
     parameterization = par_col.radio("Parameterization", PARAMETERIZATIONS,
