@@ -71,7 +71,7 @@ def test_model_log_density_is_the_family_likelihood_over_real_rows(outcome):
 @pytest.mark.slow
 @pytest.mark.parametrize("outcome", OUTCOMES)
 def test_nutpie_agrees_with_the_reference(outcome):
-    scenario = Scenario.for_outcome(outcome, **SHORT)
+    scenario = Scenario.for_outcome(outcome)  # the page's world and sampler settings
     result = fit(scenario)
     diag = result.diagnostics
     # A handful of divergences can remain on a world (issue 21's target is <= 2% of
@@ -130,7 +130,7 @@ def test_outcome_defaults_and_names_agree_with_the_families():
     assert SCENARIO_NAMES == FAMILY_NAMES
     assert Scenario().outcome == "gaussian" and not Scenario().intercept
     s = Scenario.for_outcome("poisson")
-    assert s.intercept and s.parent_mean == 1.0 and s.target_accept == 0.995
+    assert s.intercept and s.parent_mean == 1.0 and s.target_accept == 0.999
     with pytest.raises(ScenarioError):
         Scenario.for_outcome("gamma")
 
