@@ -130,7 +130,7 @@ def test_outcome_defaults_and_names_agree_with_the_families():
     assert SCENARIO_NAMES == FAMILY_NAMES
     assert Scenario().outcome == "gaussian" and not Scenario().intercept
     s = Scenario.for_outcome("poisson")
-    assert s.intercept and s.parent_mean == 1.0 and s.target_accept == 0.999
+    assert s.intercept and s.parent_mean == 1.0 and s.target_accept == 0.998
     with pytest.raises(ScenarioError):
         Scenario.for_outcome("gamma")
 
