@@ -15,8 +15,8 @@ import numpy as np
 from hierdash.exact.algebra import CHUNK, ReducedModel
 from hierdash.exact.grid import adapt_grid
 from hierdash.exact.inputs import check_stats, positive_number
-from hierdash.values import bad_value, finite_number
 from hierdash.exact.result import ExactPosterior, Mixture
+from hierdash.values import bad_value, finite_number
 from hierdash.world import SufficientStats
 
 __all__ = ["exact_posterior"]

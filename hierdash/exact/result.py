@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hierdash.exact.algebra import CHUNK, ReducedModel
-from hierdash.values import bad_value, finite_number, whole_number
 from hierdash.outcomes.mixtures import mixture_quantiles
+from hierdash.values import bad_value, finite_number, whole_number
 
 __all__ = ["ExactPosterior", "Mixture"]
 

@@ -14,14 +14,11 @@ of :class:`Family` and naming it in :mod:`~hierdash.outcomes.registry`.
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from typing import ClassVar, Literal
 
 import numpy as np
 from scipy.special import expit, logit
-
-from hierdash.values import bad_value
 
 __all__ = ["Family", "Link", "OutcomeName", "first_bad", "numbers"]
 

@@ -29,10 +29,10 @@ import math
 import numpy as np
 
 from hierdash.outcomes.data import TaskData, rows_of
-from hierdash.values import bad_value, finite_number, whole_number
 from hierdash.outcomes.nested import Rule, given_spread
 from hierdash.outcomes.result import QuadraturePosterior, assemble
 from hierdash.outcomes.spread_grid import Grid, adapt_grid
+from hierdash.values import bad_value, finite_number, whole_number
 
 __all__ = ["quadrature_posterior", "default_nodes"]
 

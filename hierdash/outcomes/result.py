@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hierdash.values import bad_value, whole_number
 from hierdash.outcomes.mixtures import mixture_quantiles
 from hierdash.outcomes.spread_grid import Grid
 from hierdash.settings import CI_PROB
+from hierdash.values import bad_value, whole_number
 
 __all__ = ["QuadraturePosterior", "assemble"]
 

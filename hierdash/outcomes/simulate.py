@@ -21,8 +21,8 @@ import numpy as np
 
 from hierdash.outcomes.data import TaskData
 from hierdash.outcomes.family import Family
-from hierdash.values import bad_value, finite_number, whole_number
 from hierdash.outcomes.registry import get_family
+from hierdash.values import bad_value, finite_number, whole_number
 
 __all__ = ["OutcomeWorld", "simulate_outcomes"]
 
