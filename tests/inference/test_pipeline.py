@@ -235,3 +235,11 @@ def test_a_world_is_prepared_once_for_every_method_and_sampler_setting():
     for change in ({"seed": 32}, {"padding": "naive"}, {"prior_noise_scale": 2.0},
                    {"learn_spread": False}, {"samples": (100, 81)}):
         assert prepare(base.replace(**change)) is not first, change
+
+
+def test_the_quadrature_reference_says_when_it_is_only_approximate():
+    # Checked to 0.1 posterior sd up to 3 features; beyond, the page must say so.
+    many = fit(Scenario.for_outcome("bernoulli", n_features=4, method="exact", seed=3))
+    assert any("only checked" in w and "NUTS" in w for w in many.warnings())
+    few = fit(Scenario.for_outcome("bernoulli", method="exact", seed=3))
+    assert not any("only checked" in w for w in few.warnings())
