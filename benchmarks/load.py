@@ -340,7 +340,7 @@ async def _session(browser, index: int, group: str, scenario: Scenario, url: str
     """One reader: open the world, wait for the others, press Fit, check the page."""
     import asyncio
 
-    out.update(session=index, group=group, seed=scenario.seed,
+    out.update(session=index, group=group, outcome=scenario.outcome, seed=scenario.seed,
                samples=list(scenario.samples), problems=[])
     context = await browser.new_context(viewport=VIEWPORT)
     waited = False

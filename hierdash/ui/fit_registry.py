@@ -95,6 +95,7 @@ class FitJob[K: Hashable]:
         self._lock = threading.Lock()
         self._watchers: dict[str, float] = {}  # watcher -> last poll (monotonic seconds)
         self._sampling_since: float | None = None  # None while waiting for its turn
+        self._ahead = 0  # fits ahead of it in the queue (sampling or waiting)
         self._abandoned = False
         self._latest: tuple[str, float | None, str] = ("simulate", None, "Starting")
         self._started = self._stage_started = time.monotonic()
@@ -127,6 +128,17 @@ class FitJob[K: Hashable]:
         ``heartbeat_s``, counted from now at the earliest."""
         with self._lock:
             self._sampling_since = time.monotonic()
+            self._ahead = 0
+
+    def queue_ahead(self, ahead: int) -> None:
+        """The registry's count of fits ahead of this one while it waits."""
+        with self._lock:
+            self._ahead = ahead
+
+    def ahead(self) -> int:
+        """Fits ahead of this one in the queue (0 once it samples)."""
+        with self._lock:
+            return self._ahead
 
     # -- called by the pages ---------------------------------------------------------
     def watch(self, watcher: str) -> bool:
@@ -282,9 +294,10 @@ class FitRegistry[K: Hashable]:
                 while not self._my_turn(job):
                     if job.should_stop():
                         raise FitStopped("stopped before it started: nobody is waiting for it")
-                    ahead = self._waiting.index(job)
+                    ahead = self._waiting.index(job) + self._n_running
+                    job.queue_ahead(ahead)
                     job.report("simulate", None, "Waiting for a free sampler: "
-                               f"{ahead + self._n_running} fit(s) ahead of this one")
+                               f"{ahead} fit(s) ahead of this one")
                     self._turns.wait(timeout=0.5)
             finally:
                 self._waiting.remove(job)

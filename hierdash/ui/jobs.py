@@ -60,10 +60,23 @@ __all__ = ["BackgroundJob", "JobEnd"]
 # One poll rule for every page. A polling fragment's run ends, like every Streamlit run,
 # in a full garbage collection, which is slow while a model compiles (its many objects are
 # young): a job still waiting (queued for a sampler, or for its model) is polled every two
-# seconds, one that samples every half second, so its progress moves smoothly.
+# seconds, one that samples every half second, so its progress moves smoothly. A job far
+# back in a class's queue is polled every five seconds: thirty pages polling every two
+# seconds while they wait are fifteen page runs a second for the server, and as many
+# redraws for browsers that may share a machine.
 _POLL_SAMPLING_S = 0.5
 _POLL_WAITING_S = 2.0
+_POLL_FAR_BACK_S = 5.0
+_FAR_BACK = 4  # fits ahead in the queue from which a job counts as far back
 _WAITING_STAGES = ("simulate", "compile")
+Pace = Literal["sampling", "waiting", "far_back"]
+
+
+def _pace(job: FitJob) -> Pace:
+    """How often a page polls ``job`` now."""
+    if job.progress().stage not in _WAITING_STAGES:
+        return "sampling"
+    return "far_back" if job.ahead() >= _FAR_BACK else "waiting"
 # A job that ends this soon after the page run reaches follow() is shown by that same
 # run: the reader sees the page change once, and the server draws it once per click
 # instead of three times (the click's run, a progress redraw, the result's run). A job
@@ -248,10 +261,8 @@ class BackgroundJob[K: Hashable]:
             return
         stop_column.button("Stop", key=self.stop_key, icon=":material/stop_circle:",
                            on_click=self._stop, width="stretch", help=stop_help)
-        if job.progress().stage in _WAITING_STAGES:
-            _poll_slowly(self, draw)
-        else:
-            _poll_quickly(self, draw)
+        {"sampling": _poll_quickly, "waiting": _poll_slowly,
+         "far_back": _poll_rarely}[_pace(job)](self, draw)
 
     def _wait_in_run(self, draw: Callable[[FitJob[K]], None], *, until: float) -> None:
         """Wait for the job in this page run while it is worth it, its progress redrawn
@@ -267,25 +278,30 @@ class BackgroundJob[K: Hashable]:
             _wait_for(job, until=min(until, time.monotonic() + _REDRAW_IN_RUN_S))
         slot.empty()
 
-    def _poll(self, draw: Callable[[FitJob[K]], None], *, waiting: bool) -> None:
+    def _poll(self, draw: Callable[[FitJob[K]], None], *, pace: Pace) -> None:
         """One poll of the fragment: the job's progress, or the whole page once it ends."""
         job = self.job()
         if job is None:  # stopped, or settled by a page run: nothing left to show
             return
-        if job.done() or waiting != (job.progress().stage in _WAITING_STAGES):
+        if job.done() or pace != _pace(job):
             st.rerun()  # the whole page: it files the end, or polls at the new pace
         job.touch(_watcher())
         draw(job)
 
 
+@st.fragment(run_every=_POLL_FAR_BACK_S)
+def _poll_rarely(jobs: BackgroundJob, draw: Callable[[FitJob], None]) -> None:
+    jobs._poll(draw, pace="far_back")
+
+
 @st.fragment(run_every=_POLL_WAITING_S)
 def _poll_slowly(jobs: BackgroundJob, draw: Callable[[FitJob], None]) -> None:
-    jobs._poll(draw, waiting=True)
+    jobs._poll(draw, pace="waiting")
 
 
 @st.fragment(run_every=_POLL_SAMPLING_S)
 def _poll_quickly(jobs: BackgroundJob, draw: Callable[[FitJob], None]) -> None:
-    jobs._poll(draw, waiting=False)
+    jobs._poll(draw, pace="sampling")
 
 
 def _wait_for(job: FitJob | None, *, until: float) -> None:

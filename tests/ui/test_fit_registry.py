@@ -85,6 +85,7 @@ def test_registry_samples_in_turn_first_come_first_served():
     third = registry.start(Scenario(seed=3), "reader 3")
     _until(lambda: "2 fit(s) ahead" in third.progress().message)
     assert "1 fit(s) ahead" in second.progress().message
+    assert (first.ahead(), second.ahead(), third.ahead()) == (0, 1, 2)  # pages poll by it
     # A waiting job every watcher left never samples, and does not hold up the rest.
     second.leave("reader 2")
     assert isinstance(second.future.exception(timeout=5), FitStopped)

@@ -124,6 +124,23 @@ def test_a_compiling_job_is_not_waited_for_but_polled_with_stop():
 
 
 @pytest.mark.app
+def test_a_job_far_back_in_the_queue_is_followed_until_its_result():
+    # Far back in a class's queue a page polls every few seconds: it still shows its
+    # place and Stop, and gets its result when its turn has come and gone.
+    engine = GatedEngine()
+    registry = FitRegistry(engine, time_budget_s=10, max_running=1)
+    for key in "abcde":
+        registry.start(key, f"another student {key}")
+    at = _ok(_open(engine, key="z", registry=registry))
+    _ok(at.button(key="t_start").click().run())
+    assert at.button(key="t_stop").label == "Stop"
+    assert "5 fit(s) ahead" in _texts(at.markdown)
+    for key in "abcdez":
+        engine.gate(key).set()
+    assert _texts(_until_ended(at).success) == "result of z"
+
+
+@pytest.mark.app
 def test_stop_leaves_the_job_and_the_engine_stops():
     engine = GatedEngine()
     at = _ok(_open(engine))
