@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "artifacts" / "browser"
+"""Where the browser tests leave their screenshots."""
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -94,6 +96,24 @@ def wait_for_app_idle(page, timeout_ms: int = 120_000) -> None:
         "() => !document.querySelector(\"[data-testid='stStatusWidget']\")",
         timeout=timeout_ms,
     )
+
+
+def open_page(browser, url: str, *, timeout_ms: int = 120_000):
+    """A new 1400 x 1000 page of ``browser`` at ``url``, once the app's run has ended."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url, timeout=timeout_ms)
+    wait_for_app_idle(page, timeout_ms=timeout_ms)
+    return page
+
+
+def screenshot(page, name: str) -> Path:
+    """A full-page screenshot in :data:`SHOTS` named ``name``, checked to be a real
+    picture (over 10 kB), not a blank page."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / name
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    return path
 
 
 def wait_for_charts(page, count: int = 6, timeout_ms: int = 120_000) -> int:

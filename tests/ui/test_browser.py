@@ -1,20 +1,18 @@
 """The app in a real browser: served by ``streamlit run``, opened in headless Chromium."""
 
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
 from hierdash.scenario import Scenario
 from testkit.browser import (
-    ROOT,
+    open_page,
+    screenshot,
     wait_for_app_idle,
     wait_for_charts,
 )
 
 pytestmark = pytest.mark.browser
-
-SHOTS = ROOT / "artifacts" / "browser"
 
 
 @pytest.fixture(scope="module")
@@ -26,19 +24,11 @@ def page(browser, app_url):
     page.close()
 
 
-def _shot(page, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / name
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000  # a real picture, not a blank page
-    return path
-
-
 def test_default_page_draws_every_chart(page):
     assert wait_for_charts(page) >= 6
     assert page.locator("[data-testid='stException']").count() == 0
     assert "exact posterior" in page.inner_text("body").lower() or "charts show" in page.inner_text("body").lower()
-    _shot(page, "default.png")
+    screenshot(page, "default.png")
 
 
 def test_survives_a_control_change(page):
@@ -51,7 +41,7 @@ def test_survives_a_control_change(page):
     assert wait_for_charts(page) >= 6
     assert page.locator("[data-testid='stException']").count() == 0
     assert "samples=" in page.url  # the new world is in the shareable link
-    _shot(page, "many_tiny_tasks.png")
+    screenshot(page, "many_tiny_tasks.png")
 
 
 def test_a_broken_link_falls_back_with_a_warning(browser, app_url):
@@ -62,15 +52,8 @@ def test_a_broken_link_falls_back_with_a_warning(browser, app_url):
     assert "noise_sd" in text and "draws" in text
     assert page.locator("[data-testid='stException']").count() == 0
     assert wait_for_charts(page) >= 6
-    _shot(page, "broken_link.png")
+    screenshot(page, "broken_link.png")
     page.close()
-
-
-def _open(browser, url: str):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(url, timeout=120_000)
-    wait_for_app_idle(page)
-    return page
 
 
 # A funnel (centered, tiny spread, 50 tasks of 3 rows) sampled long: about 30 s on a
@@ -82,7 +65,7 @@ SLOW_WORLD = Scenario(draws=5000, tune=5000, chains=4, parameterization="centere
 def test_a_fit_appears_without_a_reload(browser, app_url):
     # Long enough to show its progress (a quick fit's charts come with the click's run).
     link = urlencode(SLOW_WORLD.replace(draws=2000, tune=2000, seed=31).to_query())
-    page = _open(browser, f"{app_url}/?{link}")
+    page = open_page(browser, f"{app_url}/?{link}")
     page.get_by_role("button", name="Fit with NUTS (nutpie)").click()
     page.get_by_text("Fitting with NUTS (nutpie)").wait_for(timeout=60_000)
     # The progress redraws itself and the charts change over when the fit ends.
@@ -94,13 +77,13 @@ def test_a_fit_appears_without_a_reload(browser, app_url):
     stop = page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop")
     stop.wait_for(state="detached", timeout=60_000)
     assert page.locator("[data-testid='stException']").count() == 0
-    _shot(page, "nuts_fit.png")
+    screenshot(page, "nuts_fit.png")
     page.close()
 
 
 def test_stop_stops_a_running_fit(browser, app_url):
     link = urlencode(SLOW_WORLD.replace(seed=32).to_query())
-    page = _open(browser, f"{app_url}/?{link}")
+    page = open_page(browser, f"{app_url}/?{link}")
     page.get_by_role("button", name="Fit with NUTS (nutpie)").click()
     page.get_by_text("Fitting with NUTS (nutpie)").wait_for(timeout=60_000)
     page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()

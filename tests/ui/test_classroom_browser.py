@@ -16,15 +16,13 @@ import json
 import os
 import re
 import time
-from pathlib import Path
 
 import pytest
 
-from testkit.browser import ROOT, served_app, wait_for_app_idle
+from testkit.browser import SHOTS, screenshot, served_app, wait_for_app_idle
 
 pytestmark = pytest.mark.browser
 
-SHOTS = ROOT / "artifacts" / "browser"
 STUDENT_SEEDS = (11, 12, 13, 14, 15)
 # Exact fits by default (instant: the page can send them); HIERDASH_CLASS_BROWSER_FIT=nuts
 # makes every student sample with NUTS first (a minute or more on a loaded machine).
@@ -53,12 +51,6 @@ def _wait_for_results(page, count: int, timeout_s: float) -> float:
             f"the board shows {_results_on_board(page)} results, not {count}")
         page.wait_for_timeout(100)
     return time.monotonic() - start
-
-
-def _shot(page, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000
 
 
 def _start_class(browser, url: str):
@@ -153,7 +145,7 @@ def test_five_students_a_wrong_key_and_a_restart(browser, tmp_path, monkeypatch)
         student.get_by_text("Your score").wait_for(timeout=180_000)
         wait_for_app_idle(student)
         student.get_by_text("The same world, after partial pooling").scroll_into_view_if_needed()
-        _shot(student, SHOTS / "reveal.png")
+        screenshot(student, "reveal.png")
         student.get_by_role("textbox", name="Nickname (optional)").fill("predictor")
         student.get_by_role("textbox", name="Nickname (optional)").press("Enter")
         wait_for_app_idle(student)
@@ -164,7 +156,7 @@ def test_five_students_a_wrong_key_and_a_restart(browser, tmp_path, monkeypatch)
         timings.append(time.monotonic() - sent)
         student_context.close()
         teacher.wait_for_timeout(1_000)
-        _shot(teacher, SHOTS / "board.png")
+        screenshot(teacher, "board.png")
         context.close()
 
     report = {"send_to_screen_s": [round(t, 2) for t in timings],

@@ -10,39 +10,22 @@ generous wait).
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
 from hierdash.neural.settings import NeuralSettings
-from testkit.browser import ROOT, wait_for_app_idle, wait_for_charts
+from testkit.browser import open_page, screenshot, wait_for_app_idle, wait_for_charts
 
 pytestmark = pytest.mark.browser
 
-SHOTS = ROOT / "artifacts" / "browser"
 LINKED = NeuralSettings(samples=(30, 10, 3), rotation_spread=45.0, hidden=3, seed=8)
 SMALL = NeuralSettings(samples=(30, 10, 3), hidden=2, seed=8)
 N_FITTED_CHARTS = 4  # scores, surfaces, parent, spreads
 
 
-def _open(browser, url: str):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(url, timeout=120_000)
-    wait_for_app_idle(page)
-    return page
-
-
-def _shot(page, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / name
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000  # a real picture, not a blank page
-    return path
-
-
 def test_the_page_draws_its_tasks_from_a_link(browser, app_url):
-    page = _open(browser, f"{app_url}/neural?{urlencode(LINKED.to_query())}")
+    page = open_page(browser, f"{app_url}/neural?{urlencode(LINKED.to_query())}")
     assert wait_for_charts(page, 1) >= 1  # the tasks' points
     assert page.locator("[data-testid='stException']").count() == 0
     body = page.inner_text("body")
@@ -50,12 +33,12 @@ def test_the_page_draws_its_tasks_from_a_link(browser, app_url):
     assert page.get_by_role("button", name="Fit").count() >= 1
     assert page.get_by_label("Training points per task", exact=True).input_value() == "30,10,3"
     assert "nn_seed=8" in page.url and "nn_hidden=3" in page.url  # the link stays shareable
-    _shot(page, "neural_link.png")
+    screenshot(page, "neural_link.png")
     page.close()
 
 
 def test_a_bad_link_value_warns_and_the_page_still_draws(browser, app_url):
-    page = _open(browser, f"{app_url}/neural?nn_hidden=banana&nn_seed=4")
+    page = open_page(browser, f"{app_url}/neural?nn_hidden=banana&nn_seed=4")
     text = page.inner_text("body")
     assert "could not be used" in text and "hidden" in text
     assert page.locator("[data-testid='stException']").count() == 0
@@ -64,20 +47,20 @@ def test_a_bad_link_value_warns_and_the_page_still_draws(browser, app_url):
 
 
 def test_fit_draws_the_three_networks_charts(browser, app_url):
-    page = _open(browser, f"{app_url}/neural?{urlencode(SMALL.to_query())}")
+    page = open_page(browser, f"{app_url}/neural?{urlencode(SMALL.to_query())}")
     page.get_by_role("button", name="Fit").first.click()
     assert wait_for_charts(page, N_FITTED_CHARTS, timeout_ms=240_000) >= N_FITTED_CHARTS
     body = page.inner_text("body")
     assert "Did the samplers manage?" in body and "by task size" in body
     assert page.locator("[data-testid='stException']").count() == 0
-    _shot(page, "neural_fitted.png")
+    screenshot(page, "neural_fitted.png")
     page.close()
 
 
 def test_leaving_and_returning_keeps_the_settings(browser, app_url):
     # Streamlit forgets a control's value while another page is shown: the page refills
     # its controls from the last world, the one the student left.
-    page = _open(browser, f"{app_url}/neural?{urlencode(LINKED.to_query())}")
+    page = open_page(browser, f"{app_url}/neural?{urlencode(LINKED.to_query())}")
     seed = page.get_by_label("Seed", exact=True)
     seed.fill("21")
     seed.press("Enter")

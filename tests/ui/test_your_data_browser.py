@@ -3,29 +3,18 @@ through the file input, columns chosen, charts drawn."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from testkit.browser import ROOT, wait_for_charts
+from testkit.browser import screenshot, wait_for_charts
 
 pytestmark = pytest.mark.browser
 
-SHOTS = ROOT / "artifacts" / "browser"
 N_CHARTS = 5  # by size, shrinkage, parent and spread, PPC (the visible tab), LOO
 
 
 def _idle(page, timeout_ms: int = 240_000) -> None:
     page.wait_for_function(
         "() => !document.querySelector(\"[data-testid='stStatusWidget']\")", timeout=timeout_ms)
-
-
-def _shot(page, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / name
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000
-    return path
 
 
 def test_radon_example(browser, app_url):
@@ -36,7 +25,7 @@ def test_radon_example(browser, app_url):
     body = page.inner_text("body")
     assert "85 groups" in body and "predicts left-out rows best" in body
     assert "Traceback" not in body
-    _shot(page, "your_data_radon.png")
+    screenshot(page, "your_data_radon.png")
     page.close()
 
 
@@ -75,5 +64,5 @@ def test_upload_choose_columns_see_charts(browser, app_url, tmp_path):
     assert "4 groups" in body and "Traceback" not in body
     # The names are text: no <b> element was made from a group name.
     assert page.locator("b", has_text="West").count() == 0
-    _shot(page, "your_data_upload.png")
+    screenshot(page, "your_data_upload.png")
     page.close()
